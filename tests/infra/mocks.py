@@ -144,7 +144,7 @@ def _outputs_for(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, An
     if typ == "aws:rds/instance:Instance":
         identifier = inputs.get("identifier", name)
         address = f"{identifier}.abcdefghijkl.{REGION}.rds.amazonaws.com"
-        port = inputs.get("port", 5432)
+        port = int(inputs.get("port", 5432))
         return {
             "arn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:{identifier}",
             "identifier": identifier,
@@ -167,7 +167,8 @@ def _outputs_for(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, An
     if typ == "aws:secretsmanager/secret:Secret":
         prefix = inputs.get("namePrefix", inputs.get("name", name))
         return {"arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix}abc-XyZ123"}
-    return {"arn": arn}
+    # Physical names: what the program set, else a Pulumi-style auto-name.
+    return {"arn": arn, "name": inputs.get("name", f"{name}-1a2b3c4")}
 
 
 def run_component(
