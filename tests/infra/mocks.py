@@ -90,7 +90,8 @@ class CollectingMocks(pulumi.runtime.Mocks):
         declared = Declared(args.typ, args.name, dict(args.inputs), resource_id)
         self.resources.append(declared)
         inputs = declared.inputs
-        outputs = {**inputs, **_outputs_for(args.typ, args.name, inputs)}
+        # Echo the inputs as the engine would, secrets still wrapped so derived outputs stay secret.
+        outputs = {**declared.raw_inputs, **_outputs_for(args.typ, args.name, inputs)}
         if args.typ in self.overrides:
             outputs.update(self.overrides[args.typ](inputs))
         return resource_id, outputs
