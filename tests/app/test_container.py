@@ -9,6 +9,7 @@ Skips when podman is missing, unless BOOKING_REQUIRE_CONTAINER_TEST=1 (CI), wher
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -46,7 +47,10 @@ def _unavailable(reason: str) -> NoReturn:
 def _report(config: pytest.Config, line: str) -> None:
     """Timings go straight to the terminal so they show up in every run, captured or not."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         reporter.write_line(f"[container] {line}")
 
 
@@ -178,10 +182,13 @@ def _logs(name: str) -> str:
 
 
 def test_image_metadata_matches_the_task_definition(app_image: str) -> None:
-    config = json.loads(podman("image", "inspect", "--format", "{{json .Config}}", app_image).stdout)
+    inspected = json.loads(podman("image", "inspect", app_image).stdout)[0]
+    config = inspected["Config"]
     assert config["User"] == "10001:10001"
     assert config["Cmd"] == ["python", "-m", "app", "serve"]
-    assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "app", "healthcheck"]
+    # podman reports the Docker-format health check beside the OCI config, not inside it.
+    assert inspected["Healthcheck"]["Test"] == ["CMD", "python", "-m", "app", "healthcheck"]
+    assert inspected["Healthcheck"]["Timeout"] <= 5 * 10**9
     assert "8000/tcp" in config["ExposedPorts"]
     assert config["StopSignal"] == "SIGTERM"
     assert "PYTHONDONTWRITEBYTECODE=1" in config["Env"]
