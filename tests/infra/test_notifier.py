@@ -274,13 +274,17 @@ def event_bus() -> Iterator[Any]:
         events.put_targets(Rule="deploy-notifier", Targets=[{"Id": "inbox", "Arn": queue_arn}])
 
         def deliver(event: dict[str, Any]) -> bool:
-            entry = {
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"]),
-                "Resources": event["resources"],
-            }
-            assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+            sent = events.put_events(
+                Entries=[
+                    {
+                        "Source": event["source"],
+                        "DetailType": event["detail-type"],
+                        "Detail": json.dumps(event["detail"]),
+                        "Resources": event["resources"],
+                    }
+                ]
+            )
+            assert sent["FailedEntryCount"] == 0
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
             for m in messages:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
