@@ -40,6 +40,8 @@ LAMBDA_MAX_EVENT_AGE_SECONDS = 6 * 3600
 
 @dataclass(frozen=True)
 class DeployNotifierArgs:
+    name_prefix: str
+    """`<project>-<stack>`, e.g. `booking-prod`: physical names admins look for (queue, function, topic)."""
     environment: str
     cluster_name: pulumi.Input[str]
     service_arn: pulumi.Input[str]
@@ -189,8 +191,10 @@ class DeployNotifier(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         env = args.environment
 
+        prefix = args.name_prefix
         topic = aws.sns.Topic(
             f"{name}-topic",
+            name=f"{prefix}-deployments",
             display_name=f"{args.app_name} {env} deployments"[:100],
             kms_master_key_id=SNS_KEY,
             opts=child,
@@ -208,13 +212,14 @@ class DeployNotifier(pulumi.ComponentResource):
 
         dead_letter_queue = aws.sqs.Queue(
             f"{name}-dlq",
+            name=f"{prefix}-deploy-notifier-dlq",
             sqs_managed_sse_enabled=True,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             opts=child,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/{args.app_name}/{env}/deploy-notifier",
+            name=f"/aws/lambda/{prefix}-deploy-notifier",
             retention_in_days=args.log_retention_days,
             opts=child,
         )
@@ -235,6 +240,7 @@ class DeployNotifier(pulumi.ComponentResource):
 
         function = aws.lambda_.Function(
             f"{name}-function",
+            name=f"{prefix}-deploy-notifier",
             description=f"E-mails {env} ECS deployment events to the admins (SNS)",
             runtime=aws.lambda_.Runtime.PYTHON3D14,
             architectures=["arm64"],
@@ -276,6 +282,7 @@ class DeployNotifier(pulumi.ComponentResource):
 
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule",
+            name=f"{prefix}-deploy-notifier",
             description=f"ECS deployments and service problems of the {env} booking service",
             event_pattern=pulumi.Output.from_input(args.service_arn).apply(
                 lambda arn: _json(event_pattern(arn))

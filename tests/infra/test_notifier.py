@@ -50,13 +50,13 @@ class Recorder(pulumi.runtime.Mocks):
         self.resources: list[Declared] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        name, inputs = args.name, dict(args.inputs)
+        inputs = dict(args.inputs)
+        name = str(inputs.get("name", args.name))  # the physical name when the component sets one
         outputs = dict(inputs)
-        log_group = inputs.get("name")
         arn = {
             "aws:sns/topic:Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
             "aws:sqs/queue:Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
-            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{log_group}",
+            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
             "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "aws:lambda/function:Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
             "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}",
@@ -66,8 +66,8 @@ class Recorder(pulumi.runtime.Mocks):
             outputs.setdefault("name", name)
         if args.typ == "aws:sqs/queue:Queue":
             outputs["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
-        self.resources.append(Declared(args.typ, name, inputs))
-        return f"{name}-id", outputs
+        self.resources.append(Declared(args.typ, args.name, inputs))
+        return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -85,6 +85,7 @@ def declare(**overrides: Any) -> tuple[list[Declared], dict[str, Any]]:
     outputs: dict[str, Any] = {}
     args = DeployNotifierArgs(
         **{
+            "name_prefix": "booking-prod",
             "environment": "prod",
             "cluster_name": CLUSTER,
             "service_arn": SERVICE_ARN,
@@ -138,11 +139,11 @@ def test_component_children_and_outputs(declared: tuple[list[Declared], dict[str
     )
     assert all(r.name.startswith("deploy-notifier") for r in resources)
     assert outputs == {
-        "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:deploy-notifier-topic",
-        "function_name": "deploy-notifier-function",
-        "dead_letter_queue_name": "deploy-notifier-dlq",
-        "dead_letter_queue_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:deploy-notifier-dlq",
-        "rule_name": "deploy-notifier-rule",
+        "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:booking-prod-deployments",
+        "function_name": "booking-prod-deploy-notifier",
+        "dead_letter_queue_name": "booking-prod-deploy-notifier-dlq",
+        "dead_letter_queue_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:booking-prod-deploy-notifier-dlq",
+        "rule_name": "booking-prod-deploy-notifier",
     }
 
 
@@ -183,7 +184,7 @@ def test_subscription_names_follow_the_address_not_the_list_position() -> None:
 def test_function_role_is_scoped_to_exact_arns(declared: tuple[list[Declared], dict[str, Any]]) -> None:
     resources, outputs = declared
     policy = json.loads(only(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/booking/prod/deploy-notifier"
+    log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/booking-prod-deploy-notifier"
     grants = {(s["Effect"], json.dumps(s["Action"]), s["Resource"]) for s in policy["Statement"]}
     assert grants == {
         ("Allow", '"sns:Publish"', outputs["topic_arn"]),
@@ -210,8 +211,8 @@ def test_function_runtime_code_environment_and_logs(declared: tuple[list[Declare
         "APP_NAME": "booking",
     }
     log_group = only(resources, "aws:cloudwatch/logGroup:LogGroup").inputs
-    assert log_group == {"name": "/booking/prod/deploy-notifier", "retentionInDays": 90}
-    assert function["loggingConfig"]["logGroup"] == "/booking/prod/deploy-notifier"
+    assert log_group == {"name": "/aws/lambda/booking-prod-deploy-notifier", "retentionInDays": 90}
+    assert function["loggingConfig"]["logGroup"] == "/aws/lambda/booking-prod-deploy-notifier"
     assert function["loggingConfig"]["logFormat"] == "JSON"
 
 
@@ -226,7 +227,7 @@ def test_failed_invocations_and_undeliverable_events_land_in_the_dead_letter_que
     declared: tuple[list[Declared], dict[str, Any]],
 ) -> None:
     resources, outputs = declared
-    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/deploy-notifier-rule"
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/booking-prod-deploy-notifier"
     dlq_arn = outputs["dead_letter_queue_arn"]
 
     invoke_config = only(resources, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs
@@ -236,7 +237,7 @@ def test_failed_invocations_and_undeliverable_events_land_in_the_dead_letter_que
 
     target = only(resources, "aws:cloudwatch/eventTarget:EventTarget").inputs
     assert target["rule"] == outputs["rule_name"]
-    assert target["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:deploy-notifier-function"
+    assert target["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:booking-prod-deploy-notifier"
     assert target["deadLetterConfig"] == {"arn": dlq_arn}
     assert target["retryPolicy"]["maximumRetryAttempts"] > 0
 
