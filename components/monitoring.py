@@ -61,19 +61,27 @@ _GIB = 1024 * _MIB
 
 # The API's access log: one JSON line per request (fields from app/ logging). ECS's awslogs driver
 # stores each line as the event message, which Logs Insights parses into fields automatically.
-ERRORS_BY_ROUTE_QUERY = """fields @timestamp, method, route, status, latency_ms, request_id
-| filter status >= 500
-| stats count(*) as errors, max(latency_ms) as max_latency_ms, latest(request_id) as last_request_id
-    by method, route, status
-| sort errors desc
-| limit 100"""
+ERRORS_BY_ROUTE_QUERY = "\n| ".join(
+    (
+        "fields @timestamp, method, route, status, latency_ms, request_id",
+        "filter status >= 500",
+        "stats count(*) as errors, max(latency_ms) as max_latency_ms, latest(request_id) as last_request_id"
+        " by method, route, status",
+        "sort errors desc",
+        "limit 100",
+    )
+)
 
-LATENCY_BY_ROUTE_QUERY = """fields @timestamp, method, route, status, latency_ms
-| filter ispresent(latency_ms)
-| stats count(*) as requests, pct(latency_ms, 50) as p50_ms, pct(latency_ms, 99) as p99_ms,
-    max(latency_ms) as max_ms by method, route
-| sort p99_ms desc
-| limit 100"""
+LATENCY_BY_ROUTE_QUERY = "\n| ".join(
+    (
+        "fields @timestamp, method, route, status, latency_ms",
+        "filter ispresent(latency_ms)",
+        "stats count(*) as requests, pct(latency_ms, 50) as p50_ms, pct(latency_ms, 99) as p99_ms,"
+        " max(latency_ms) as max_ms by method, route",
+        "sort p99_ms desc",
+        "limit 100",
+    )
+)
 
 
 def validate_prefix(prefix: str) -> str:
