@@ -1,7 +1,7 @@
 """The booking stack, read top to bottom like the architecture diagram (../shared/DESIGN.md).
 
-    settings → Network → SecurityGroups → LoadBalancer → Registry → AppSecrets → Database → Service
-    → outputs
+settings → Network → SecurityGroups → LoadBalancer → Registry → AppSecrets → Database → Service
+→ outputs
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
+from components.notifier import DeployNotifier, DeployNotifierArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
@@ -151,6 +152,20 @@ service = Service(
     opts=on_aws,
 )
 
+deploy_notifier = DeployNotifier(
+    f"{names.base}-deploy-notifier",
+    DeployNotifierArgs(
+        name_prefix=names.base,
+        environment=settings.environment,
+        app_name=settings.project,
+        cluster_name=service.cluster_name,
+        service_arn=service.service_arn,
+        subscriptions=settings.notifications.subscriptions,
+        log_retention_days=settings.notifications.log_retention_days,
+    ),
+    opts=on_aws,
+)
+
 pulumi.export("url", load_balancer.url)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
 pulumi.export("image", registry.image_uri)
@@ -160,3 +175,4 @@ pulumi.export("serviceName", service.service_name)
 pulumi.export("databaseEndpoint", database.endpoint)
 pulumi.export("databaseSecretArn", database.master_secret_arn)
 pulumi.export("logGroupName", service.log_group_name)
+pulumi.export("notificationTopicArn", deploy_notifier.topic_arn)

@@ -21,6 +21,7 @@ from stacks.settings.https import HttpsSettings, parse_https
 from stacks.settings.image import ImageSettings, parse_image
 from stacks.settings.load_balancer import LoadBalancerSettings, parse_load_balancer
 from stacks.settings.network import NetworkSettings, parse_network
+from stacks.settings.notifications import NotificationSettings, parse_notifications
 from stacks.settings.service import ServiceSettings, parse_service
 
 # Sections other engineers parse (notifications.py, alarms.py) are listed so they are not "unknown".
@@ -83,6 +84,7 @@ class StackSettings:
     database: DatabaseSettings
     image: ImageSettings
     https: HttpsSettings
+    notifications: NotificationSettings
 
     @property
     def is_prod(self) -> bool:
@@ -153,6 +155,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     database = parse_database(section("database"))
     image = parse_image(section("image"))
     https = parse_https(section("https"), region)
+    notifications = parse_notifications(section("notifications"))
 
     names = derive_names(project, stack, service.container_port)
     longest = max(len(names.load_balancer), len(names.target_group))
@@ -176,6 +179,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
         database=database,
         image=image,
         https=https,
+        notifications=notifications,
     )
     if settings.is_prod:
         check_prod(settings)
