@@ -78,6 +78,19 @@ COMMON_COUNTS: dict[str, int] = {
     "aws:sqs/queue:Queue": 1,
     "aws:sqs/queuePolicy:QueuePolicy": 1,
 }
+# Monitoring: alarms topic (KMS-encrypted, with its policy), 15 alarms, dashboard, saved log queries.
+COMMON_COUNTS.update(
+    {
+        "booking:components:Monitoring": 1,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": 15,
+        "aws:cloudwatch/dashboard:Dashboard": 1,
+        "aws:cloudwatch/queryDefinition:QueryDefinition": 2,
+        "aws:kms/key:Key": 1,
+        "aws:kms/alias:Alias": 1,
+        "aws:sns/topicPolicy:TopicPolicy": 1,
+    }
+)
+COMMON_COUNTS["aws:sns/topic:Topic"] += 1
 # One role and one inline policy each, plus the notifier's log group.
 for _type in ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup"):
     COMMON_COUNTS[_type] += 1
@@ -90,7 +103,8 @@ DEV_COUNTS = {
     "aws:ec2/routeTable:RouteTable": 4,
     "aws:ec2/route:Route": 3,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 6,
-    "aws:sns/topicSubscription:TopicSubscription": 1,
+    # ops@ for deployments and for alarms.
+    "aws:sns/topicSubscription:TopicSubscription": 2,
 }
 PROD_COUNTS = {
     **COMMON_COUNTS,
@@ -100,7 +114,8 @@ PROD_COUNTS = {
     "aws:ec2/routeTable:RouteTable": 5,
     "aws:ec2/route:Route": 4,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 9,
-    "aws:sns/topicSubscription:TopicSubscription": 2,
+    # ops@ and oncall@, each for deployments and for alarms.
+    "aws:sns/topicSubscription:TopicSubscription": 4,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
@@ -122,6 +137,8 @@ OUTPUT_NAMES = {
     "databaseSecretArn",
     "logGroupName",
     "notificationTopicArn",
+    "alarmTopicArn",
+    "dashboardName",
 }
 
 
@@ -335,6 +352,11 @@ def test_service_rolls_back_failed_deployments_and_waits(run: OfflineRun) -> Non
     assert service["waitForSteadyState"] is True
     assert service["healthCheckGracePeriodSeconds"] > 0
     assert service["taskDefinition"] == run.one("aws:ecs/taskDefinition:TaskDefinition").outputs["arn"]
+    # Monitoring's 5xx/latency alarms also roll a deployment back; they must be real alarms of this stack.
+    alarms = service["alarms"]
+    assert (alarms["enable"], alarms["rollback"]) == (True, True) and alarms["alarmNames"]
+    declared = {r.inputs["name"] for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert set(alarms["alarmNames"]) <= declared
     check = run.one("pulumi-python:dynamic:Resource")
     assert check.inputs == {
         "region": "us-east-1",
