@@ -360,10 +360,9 @@ def test_pattern_ignores_other_clusters_services_and_noise(event_bus: Any, event
 # --- wired into the real stack program (dev and prod configs) -------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(params=["dev", "prod"])
 def stack_run(request: pytest.FixtureRequest) -> OfflineRun:
-    run = run_stack(request.param)
-    assert run.error is None, run.error
+    run: OfflineRun = request.getfixturevalue(request.param)  # session runs from tests/infra/conftest.py
     return run
 
 
