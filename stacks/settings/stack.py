@@ -161,15 +161,6 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     notifications = parse_notifications(section("notifications"))
     alarms = parse_alarms(section("alarms"))
 
-    # Monitoring's alarm topic needs someone to tell: its own list, else the deployment e-mails.
-    if not alarms.recipients([s.address for s in notifications.subscriptions]):
-        raise ConfigError(
-            f"{NAMESPACE}:alarms.emails",
-            list(alarms.emails),
-            "must list at least one address when booking:notifications.emails is empty "
-            "(alarm e-mails need a recipient)",
-        )
-
     names = derive_names(project, stack, service.container_port)
     longest = max(len(names.load_balancer), len(names.target_group))
     if longest > TARGET_GROUP_NAME_LIMIT:
@@ -197,6 +188,14 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     )
     if settings.is_prod:
         check_prod(settings)
+    # Monitoring's alarm topic needs someone to tell: its own list, else the deployment e-mails.
+    if not alarms.recipients([s.address for s in notifications.subscriptions]):
+        raise ConfigError(
+            f"{NAMESPACE}:alarms.emails",
+            list(alarms.emails),
+            "must list at least one address when booking:notifications.emails is empty "
+            "(alarm e-mails need a recipient)",
+        )
     return settings
 
 

@@ -571,3 +571,16 @@ def test_network_layout(dev: OfflineRun, prod: OfflineRun) -> None:
     assert len(nat_targets) == 3
     flow = dev.one("aws:ec2/flowLog:FlowLog").inputs
     assert (flow["trafficType"], flow["logDestinationType"]) == ("ALL", "cloud-watch-logs")
+
+
+# --- shared guardrails (policies/invariants.py, engineer "plan") --------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shared_guardrails_hold(stack: str, request: pytest.FixtureRequest) -> None:
+    """The same invariant definitions the policy pack and the plan tool use, over the real program."""
+    invariants = pytest.importorskip("policies.invariants")
+    run: OfflineRun = request.getfixturevalue(stack)
+    report = invariants.check_resources(run.resources, stack)
+    assert report.evaluated
+    assert [str(v) for v in report.violations] == []
