@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -38,9 +39,8 @@ class Component:
     def kind(self) -> str:
         return self.type.removeprefix(COMPONENT_PREFIX)
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind} ({self.name})"
+    label: str = ""
+    """The component's kind (`Network`), with its name only when the stack has several of that kind."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class PlannedResource:
     component: str
     """Label of the nearest `booking:components:*` ancestor, or `(stack)`."""
     settings: Mapping[str, object]
+    inputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Plan:
     guardrails: GuardrailReport | None
     costs: CostReport | None
     edges: tuple[Edge, ...] = field(default_factory=tuple)
+    references: Mapping[str, str] = field(default_factory=dict)
+    """Physical id or ARN → logical name, to compare inputs across stacks."""
 
     @property
     def failed(self) -> bool:
@@ -129,10 +132,14 @@ def component_of(
     return None
 
 
-def _component_label(component: DeclaredResource | None) -> str:
-    if component is None:
-        return STACK_GROUP
-    return Component(component.urn, component.type, component.name).label
+def component_labels(resources: Iterable[DeclaredResource]) -> dict[str, str]:
+    """Component URN → label: `Network`, or `Network (name)` when there are several Networks."""
+    components = [r for r in resources if r.type.startswith(COMPONENT_PREFIX)]
+    kinds = Counter(r.type for r in components)
+    return {
+        r.urn: r.type.removeprefix(COMPONENT_PREFIX) + (f" ({r.name})" if kinds[r.type] > 1 else "")
+        for r in components
+    }
 
 
 # --- reviewer-relevant settings ------------------------------------------------------------------------
@@ -239,12 +246,24 @@ def _sg_rule(props: Mapping[str, Any], ctx: Context) -> dict[str, object]:
         ref = ctx.lookup(props.get("referencedSecurityGroupId"))
         source = ref.name if ref else props.get("referencedSecurityGroupId")
     target = ctx.lookup(props.get("securityGroupId"))
-    ports = (
-        props.get("fromPort")
-        if props.get("fromPort") == props.get("toPort")
-        else (f"{props.get('fromPort')}-{props.get('toPort')}")
-    )
-    return {"rule": f"{source} → {target.name if target else '?'} {props.get('ipProtocol')}/{ports}"}
+    return {"rule": f"{source} → {target.name if target else '?'} {props.get('ipProtocol')}/{_ports(props)}"}
+
+
+def _sg_egress(props: Mapping[str, Any], ctx: Context) -> dict[str, object]:
+    target = props.get("cidrIpv4") or props.get("cidrIpv6") or props.get("prefixListId")
+    if target is None:
+        ref = ctx.lookup(props.get("referencedSecurityGroupId"))
+        target = ref.name if ref else props.get("referencedSecurityGroupId")
+    source = ctx.lookup(props.get("securityGroupId"))
+    return {"rule": f"{source.name if source else '?'} → {target} {props.get('ipProtocol')}/{_ports(props)}"}
+
+
+def _ports(props: Mapping[str, Any]) -> str:
+    low, high = props.get("fromPort"), props.get("toPort")
+    if props.get("ipProtocol") in ("-1", "all"):
+        return "all"
+    fmt = [str(int(p)) if isinstance(p, float) else str(p) for p in (low, high)]
+    return fmt[0] if low == high else f"{fmt[0]}-{fmt[1]}"
 
 
 def _keys(*names: str) -> Summary:
@@ -274,6 +293,7 @@ SUMMARIES: dict[str, Summary] = {
     "aws:ec2/flowLog:FlowLog": _keys("trafficType", "logDestinationType"),
     "aws:ec2/securityGroup:SecurityGroup": _keys("name", "description"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _sg_rule,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _sg_egress,
     "aws:lb/loadBalancer:LoadBalancer": _lb,
     "aws:lb/targetGroup:TargetGroup": lambda p, _c: {
         "port": p.get("port"),
@@ -600,8 +620,9 @@ def _strings(value: object) -> Iterable[str]:
 def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
     region = region_of(run)
     by_urn = {r.urn: r for r in run.resources}
+    labels = component_labels(run.resources)
     components = tuple(
-        Component(r.urn, r.type, r.name) for r in run.resources if r.type.startswith(COMPONENT_PREFIX)
+        Component(r.urn, r.type, r.name, labels[r.urn]) for r in run.resources if r.urn in labels
     )
     if run.error is not None:
         return Plan(run.stack, region, run.error, components, (), run.outputs, None, None)
@@ -613,16 +634,27 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
         if isinstance(arn, str) and r.urn in inventory.by_urn:
             by_arn[arn] = inventory.by_urn[r.urn]
     ctx = Context(inventory, {r.urn: r.outputs for r in run.resources}, by_arn)
-    component = {r.urn: _component_label(component_of(r, by_urn)) for r in run.resources}
+    owners = {r.urn: component_of(r, by_urn) for r in run.resources}
+    component = {urn: labels[owner.urn] if owner else STACK_GROUP for urn, owner in owners.items()}
     planned = tuple(
-        PlannedResource(rec.urn, rec.type, rec.name, component[rec.urn], settings_of(rec, ctx))
+        PlannedResource(rec.urn, rec.type, rec.name, component[rec.urn], settings_of(rec, ctx), rec.props)
         for rec in recs
         if not rec.type.startswith(COMPONENT_PREFIX) and not rec.type.startswith("pulumi:providers:")
     )
     report = evaluate(inventory, run.stack)
     costs = estimate(ctx, table or cost.load_prices(), component)
+    references = {**{i: r.name for i, r in inventory.by_id.items()}, **{a: r.name for a, r in by_arn.items()}}
     return Plan(
-        run.stack, region, None, components, planned, run.outputs, report, costs, tuple(edges(ctx, component))
+        run.stack,
+        region,
+        None,
+        components,
+        planned,
+        run.outputs,
+        report,
+        costs,
+        tuple(edges(ctx, component)),
+        references,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +18,19 @@ def money(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def value_text(value: object) -> str:
+    """Mock inputs arrive through JSON, so 80 may be 80.0; booleans read better as on/off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ",".join(value_text(v) for v in value)
+    return str(value)
+
+
 def _settings_text(settings: Mapping[str, object]) -> str:
-    return "  ".join(f"{k}={v}" for k, v in settings.items())
+    return " ".join(f"{k}={value_text(v)}" for k, v in settings.items())
 
 
 def _short_type(type_: str) -> str:
@@ -54,11 +66,11 @@ def text(plan: Plan) -> str:
             continue
         subtotal = sum(per_resource.get(r.urn, 0.0) for r in resources)
         out += ["", f"{label}{'':<4}{money(subtotal)}/month" if costs else label]
-        for r in resources:
+        for r in sorted(resources, key=lambda r: (_short_type(r.type), r.name)):
             price = f"{money(per_resource[r.urn]):>10}" if r.urn in per_resource else " " * 10
-            out.append(f"  {price}  {_short_type(r.type):<34} {r.name}")
-            if r.settings:
-                out.append(f"{'':14}{'':<34} {_settings_text(r.settings)}")
+            out.append(
+                f"  {price}  {_short_type(r.type):<28} {r.name:<34} {_settings_text(r.settings)}".rstrip()
+            )
     if costs is not None:
         out += ["", *cost_text(costs)]
     if plan.guardrails is not None:
@@ -159,31 +171,50 @@ def as_json(plan: Plan) -> dict[str, Any]:
 # --- diff ----------------------------------------------------------------------------------------------
 def _normalise(value: object, stack: str) -> str:
     """Physical names embed the stack (`booking-dev`); compare them stack-agnostically."""
-    return re.sub(rf"\b{re.escape(stack)}\b", "<stack>", str(value))
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(stack)}(?![A-Za-z0-9])", "<stack>", str(value))
+
+
+def _comparable_inputs(plan: Plan, inputs: Mapping[str, Any]) -> dict[str, str]:
+    """Inputs as stack-agnostic text: ids/ARNs of other resources become their logical names."""
+    result = {}
+    for key, value in inputs.items():
+        if key in ("tags", "tagsAll"):
+            continue
+        dumped = json.dumps(value, sort_keys=True, default=str)
+        for ref in sorted(plan.references, key=len, reverse=True):
+            if ref in dumped:
+                dumped = dumped.replace(ref, f"<{plan.references[ref]}>")
+        result[key] = _normalise(dumped, plan.stack)
+    return result
 
 
 def diff(left: Plan, right: Plan) -> list[str]:
     """Resource-by-resource differences (matched by type and logical name) between two stacks."""
-    out = [f"Differences {left.stack} → {right.stack} (resources matched by type and logical name)"]
-    a = {(r.type, r.name): r for r in left.resources}
-    b = {(r.type, r.name): r for r in right.resources}
+    out = [
+        f"Differences {left.stack} → {right.stack} (resources matched by type and logical name, "
+        "with the stack name in names read as <stack>)"
+    ]
+    a = {(r.type, _normalise(r.name, left.stack)): r for r in left.resources}
+    b = {(r.type, _normalise(r.name, right.stack)): r for r in right.resources}
     for key in sorted(a.keys() - b.keys()):
-        out.append(
-            f"  - only in {left.stack}: {_short_type(key[0])} {key[1]}  {_settings_text(a[key].settings)}"
-        )
+        line = f"  - only in {left.stack}: {_short_type(key[0])} {key[1]}  {_settings_text(a[key].settings)}"
+        out.append(line.rstrip())
     for key in sorted(b.keys() - a.keys()):
-        out.append(
-            f"  + only in {right.stack}: {_short_type(key[0])} {key[1]}  {_settings_text(b[key].settings)}"
-        )
+        line = f"  + only in {right.stack}: {_short_type(key[0])} {key[1]}  {_settings_text(b[key].settings)}"
+        out.append(line.rstrip())
     for key in sorted(a.keys() & b.keys()):
         sa, sb = a[key].settings, b[key].settings
         changed = [
-            f"{k}: {sa.get(k, '—')} → {sb.get(k, '—')}"
+            f"{k}: {value_text(sa.get(k, '—'))} → {value_text(sb.get(k, '—'))}"
             for k in dict.fromkeys([*sa, *sb])
-            if _normalise(sa.get(k), left.stack) != _normalise(sb.get(k), right.stack)
+            if _normalise(value_text(sa.get(k)), left.stack) != _normalise(value_text(sb.get(k)), right.stack)
         ]
-        if changed:
-            out.append(f"  ~ {_short_type(key[0])} {key[1]}: " + "; ".join(changed))
+        ia, ib = _comparable_inputs(left, a[key].inputs), _comparable_inputs(right, b[key].inputs)
+        others = [k for k in sorted(set(ia) | set(ib)) if ia.get(k) != ib.get(k)]
+        if changed or others:
+            detail = "; ".join(changed) or "summarised settings equal"
+            more = f" (inputs that differ: {', '.join(others)})" if others else ""
+            out.append(f"  ~ {_short_type(key[0])} {key[1]}: {detail}{more}")
     if left.costs is not None and right.costs is not None:
         out.append(
             f"  cost: {money(left.costs.total)} → {money(right.costs.total)} per month "
