@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from stacks.plan.model import Plan, plan_stack
 from stacks.plan.render import as_json, diff, mermaid, replace_readme_block, text
 
@@ -30,6 +32,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--diff", metavar="OTHER", help="also plan OTHER and print the differences OTHER → STACK"
     )
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        type=config_override,
+        help="override one config value for this plan, e.g. booking:service.desiredCount=4 (YAML value)",
+    )
+    parser.add_argument(
+        "--config-from",
+        metavar="STACK",
+        help="read Pulumi.<STACK>.yaml instead of the stack's own file (plan a stack before creating it)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--mermaid", action="store_true", help="print the component diagram (Mermaid)")
     parser.add_argument(
@@ -40,13 +55,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def config_override(text: str) -> tuple[str, object]:
+    key, sep, raw = text.partition("=")
+    if not sep or ":" not in key:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not KEY=VALUE with a namespaced key like booking:service.cpu"
+        )
+    return key, yaml.safe_load(raw)
+
+
 def _status(*plans: Plan) -> int:
     return 1 if any(p.failed for p in plans) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = plan_stack(args.stack)
+    plan = plan_stack(args.stack, dict(args.set), config_stack=args.config_from)
     other = plan_stack(args.diff) if args.diff else None
     if args.mermaid:
         if plan.error is not None:

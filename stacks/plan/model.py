@@ -659,7 +659,11 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
 
 
 def plan_stack(
-    stack: str, config: Mapping[str, object] | None = None, table: PriceTable | None = None
+    stack: str,
+    config: Mapping[str, object] | None = None,
+    table: PriceTable | None = None,
+    *,
+    config_stack: str | None = None,
 ) -> Plan:
     """Run the real program offline for `stack` (optionally with config overrides) and plan it."""
-    return build_plan(run_stack(stack, config), table)
+    return build_plan(run_stack(stack, config, config_stack=config_stack), table)
