@@ -200,7 +200,12 @@ class AwsMocks:
     @staticmethod
     def _autoname(inputs: dict[str, Any], key: str, logical: str) -> str:
         value = inputs.get(key)
-        return value if isinstance(value, str) and value else f"{logical}-{_hex(logical, length=7)}"
+        if isinstance(value, str) and value:
+            return value
+        prefix = inputs.get(f"{key}Prefix")
+        if isinstance(prefix, str) and prefix:
+            return f"{prefix}{_hex(logical, length=26)}"
+        return f"{logical}-{_hex(logical, length=7)}"
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         t: str = args.typ
@@ -344,7 +349,7 @@ class AwsMocks:
             ident = named("identifier")
             rid = f"db-{h.upper()[:26]}"
             address = f"{ident}.c{_hex(a, r, length=11)}.{r}.rds.amazonaws.com"
-            port = inputs.get("port", 5432)
+            port = int(inputs.get("port") or 5432)
             state.update(
                 arn=f"arn:aws:rds:{r}:{a}:db:{ident}",
                 resourceId=rid,
@@ -545,6 +550,9 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items() if k != "__provider"}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        # The wire format has only doubles; the program declared integers (ports, counts, days).
+        return int(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return repr(value)
