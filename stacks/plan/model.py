@@ -26,6 +26,18 @@ from stacks.plan import cost
 from stacks.plan.cost import CostLine, CostReport, PriceTable, UnpricedError
 
 COMPONENT_PREFIX = "booking:components:"
+# The architecture's reading order (stacks/__main__.py); components not listed follow alphabetically.
+COMPONENT_ORDER = (
+    "Network",
+    "SecurityGroups",
+    "LoadBalancer",
+    "Registry",
+    "AppSecrets",
+    "Database",
+    "Service",
+    "DeployNotifier",
+    "Monitoring",
+)
 STACK_GROUP = "(stack)"
 
 
@@ -130,6 +142,11 @@ def component_of(
             return candidate
         parent = candidate.parent
     return None
+
+
+def _component_rank(component: Component) -> tuple[int, str]:
+    kind = component.kind
+    return (COMPONENT_ORDER.index(kind) if kind in COMPONENT_ORDER else len(COMPONENT_ORDER), component.label)
 
 
 def component_labels(resources: Iterable[DeclaredResource]) -> dict[str, str]:
@@ -573,36 +590,30 @@ def edges(ctx: Context, component: Mapping[str, str]) -> list[Edge]:
     # "uses" references: a component's inputs name an id or ARN another component declared.
     known: dict[str, str] = {}
     for record in ctx.inventory.records:
-        if record.id:
+        # Only ids that cannot be mistaken for a name (`sg-0abc…`); ids such as a task family are names.
+        if record.id and (_AWS_ID.match(record.id) or record.id.startswith("arn:")):
             known[record.id] = component[record.urn]
     for arn, record in ctx.by_arn.items():
         known[arn] = component[record.urn]
     uses: set[tuple[str, str]] = set()
+    # ARNs and URLs also appear inside policy documents, container definitions and event patterns.
+    embedded = {token: owner for token, owner in known.items() if len(token) >= 20}
     for record in ctx.inventory.records:
         source = component[record.urn]
-        for value in _strings(record.props):
-            used = known.get(value) or _embedded_arn_owner(value, ctx.by_arn, component)
-            if used and used != source and STACK_GROUP not in (source, used):
-                uses.add((source, used))
+        for value in _strings({k: v for k, v in record.props.items() if k not in ("tags", "tagsAll")}):
+            if value in known:
+                targets = {known[value]}
+            elif len(value) > 20:
+                targets = {owner for token, owner in embedded.items() if token in value}
+            else:
+                continue
+            uses |= {(source, t) for t in targets if t != source and STACK_GROUP not in (source, t)}
     drawn = {(e.source, e.target) for e in result} | {(e.target, e.source) for e in result}
     result += [Edge(s, t, "uses", False) for s, t in sorted(uses) if (s, t) not in drawn]
     return result
 
 
-_ARN = re.compile(r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d*:[A-Za-z0-9_./:@+=,$!*-]+")
-
-
-def _embedded_arn_owner(
-    value: str, by_arn: Mapping[str, ResourceRecord], component: Mapping[str, str]
-) -> str | None:
-    """Policy documents and event patterns embed ARNs inside JSON strings."""
-    if "arn:aws:" not in value or len(value) < 30:
-        return None
-    for match in _ARN.findall(value):
-        owner = by_arn.get(match.rstrip("*/:").rstrip("*"))
-        if owner is not None:
-            return component[owner.urn]
-    return None
+_AWS_ID = re.compile(r"^[a-z]+-[0-9a-f]{8,}$")
 
 
 def _strings(value: object) -> Iterable[str]:
@@ -622,7 +633,10 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
     by_urn = {r.urn: r for r in run.resources}
     labels = component_labels(run.resources)
     components = tuple(
-        Component(r.urn, r.type, r.name, labels[r.urn]) for r in run.resources if r.urn in labels
+        sorted(
+            (Component(r.urn, r.type, r.name, labels[r.urn]) for r in run.resources if r.urn in labels),
+            key=_component_rank,
+        )
     )
     if run.error is not None:
         return Plan(run.stack, region, run.error, components, (), run.outputs, None, None)
@@ -630,9 +644,11 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
     inventory = Inventory(recs)
     by_arn = {}
     for r in run.resources:
-        arn = r.outputs.get("arn")
-        if isinstance(arn, str) and r.urn in inventory.by_urn:
-            by_arn[arn] = inventory.by_urn[r.urn]
+        # ARNs, plus the repository URL an image reference starts with.
+        for key in ("arn", "repositoryUrl"):
+            handle = r.outputs.get(key)
+            if isinstance(handle, str) and r.urn in inventory.by_urn:
+                by_arn[handle] = inventory.by_urn[r.urn]
     ctx = Context(inventory, {r.urn: r.outputs for r in run.resources}, by_arn)
     owners = {r.urn: component_of(r, by_urn) for r in run.resources}
     component = {urn: labels[owner.urn] if owner else STACK_GROUP for urn, owner in owners.items()}
