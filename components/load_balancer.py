@@ -8,6 +8,7 @@ bucket that expires them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -51,7 +52,7 @@ ELB_ACCOUNT_BY_REGION = {
 }
 
 
-def access_log_bucket_policy(bucket_arn: str, region: str, account_id: str) -> dict[str, object]:
+def access_log_bucket_policy(bucket_arn: str, region: str, account_id: str) -> dict[str, Any]:
     """Lets ELB write this account's access logs under the prefix, and refuses any non-TLS access."""
     elb_account = ELB_ACCOUNT_BY_REGION.get(region)
     principal: dict[str, str] = (

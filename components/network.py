@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -44,7 +44,7 @@ def plan_subnets(cidr_block: str, az_count: int) -> SubnetPlan:
     return SubnetPlan(public=tiers[0], private=tiers[1], isolated=tiers[2])
 
 
-def flow_log_role_policy(log_group_arn: str) -> dict[str, object]:
+def flow_log_role_policy(log_group_arn: str) -> dict[str, Any]:
     """VPC Flow Logs may only write into its own log group."""
     return document(
         [

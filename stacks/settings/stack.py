@@ -190,7 +190,7 @@ def check_prod(settings: StackSettings) -> None:
             "natGateways",
             settings.network.nat_gateways,
             settings.network.nat_gateways == "perAz",
-            "must be perAz for the prod stack ",
+            "must be perAz for the prod stack",
         ),
         (
             "service",
