@@ -15,7 +15,7 @@ from policies.invariants import security_group_roles
 from stacks.offline import OfflineRun
 from stacks.plan import __main__ as cli
 from stacks.plan.cost import load_prices
-from stacks.plan.model import Inventory, build_plan, guardrails, plan_stack, records, region_of
+from stacks.plan.model import Inventory, build_plan, guardrails, plan_stack, records
 from stacks.plan.render import as_json, diff, mermaid, readme_diagram, text
 from tests.plan.conftest import offline
 
@@ -40,7 +40,7 @@ def test_both_stacks_plan_cleanly(stack: str) -> None:
 def test_guardrails_see_the_real_security_group_chain() -> None:
     """The invariants resolve the program's references (mock ids) — otherwise they would pass vacuously."""
     run = offline("prod")
-    roles = security_group_roles(Inventory(records(run, region_of(run))))
+    roles = security_group_roles(Inventory(records(run)))
     assert [g.name for g in roles.alb] == ["booking-prod-alb"]
     assert [g.name for g in roles.service] == ["booking-prod-service"]
     assert [g.name for g in roles.database] == ["booking-prod-database"]
@@ -133,7 +133,7 @@ def test_cost_of_a_fixed_config_equals_the_hand_computation() -> None:
     assert kinds["ALB"] == pytest.approx(alb + alb_ips)
     assert kinds["RDS"] == pytest.approx(rds + rds_storage)
     # per-unit items: count x list price (counts come from the program; prices are written here)
-    inv = Inventory(records(run, region_of(run)))
+    inv = Inventory(records(run))
     count = lambda *types: len(inv.of_type(*types))  # noqa: E731
     secrets = count("aws:secretsmanager/secret:Secret") + count("aws:rds/instance:Instance")  # + RDS-managed
     logs_gb = {"flow_logs": 2, "service": 5, "lambda": 0.1, "other": 0.5}
