@@ -137,8 +137,10 @@ def log_ingestion_monthly(gb: float, table: PriceTable) -> float:
     return gb * table.price("cloudwatch", "logs_ingested_gb")
 
 
-def alarms_monthly(alarms: int, table: PriceTable) -> float:
-    return alarms * table.price("cloudwatch", "standard_alarm_month")
+def alarm_monthly(metrics: int, high_resolution: bool, table: PriceTable) -> float:
+    """CloudWatch bills an alarm per metric it evaluates (metric math over 2 metrics = 2 alarm metrics)."""
+    key = "high_resolution_alarm_month" if high_resolution else "standard_alarm_month"
+    return metrics * table.price("cloudwatch", key)
 
 
 def dashboards_monthly(dashboards: int, table: PriceTable) -> float:

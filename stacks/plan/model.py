@@ -26,6 +26,14 @@ from stacks.plan.cost import CostLine, CostReport, PriceTable, UnpricedError
 
 COMPONENT_PREFIX = "booking:components:"
 # The architecture's reading order (stacks/__main__.py); components not listed follow alphabetically.
+# Other resources refer to these by name rather than ARN (metric dimensions, ECS deployment alarms).
+NAMED_BY_DIMENSION: dict[str, tuple[str, ...]] = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
+    "aws:rds/instance:Instance": ("identifier",),
+    "aws:lambda/function:Function": ("name",),
+    "aws:sqs/queue:Queue": ("name",),
+    "aws:ecs/cluster:Cluster": ("name",),
+}
 COMPONENT_ORDER = (
     "Network",
     "SecurityGroups",
@@ -400,6 +408,15 @@ def _fargate_lines(ctx: Context, table: PriceTable, component: Mapping[str, str]
     return lines
 
 
+def alarm_metrics(props: Mapping[str, Any]) -> tuple[int, bool]:
+    """(metrics the alarm evaluates, whether any is high resolution) — what CloudWatch bills."""
+    queries = [q for q in props.get("metricQueries") or [] if isinstance(q, Mapping) and q.get("metric")]
+    if queries:
+        periods = [float((q.get("metric") or {}).get("period") or 60) for q in queries]
+        return len(queries), min(periods) < 60
+    return 1, float(props.get("period") or 60) < 60
+
+
 def _log_kind(group: ResourceRecord, component: str) -> str:
     name = str(group.props.get("name", group.name))
     if "flow" in name.lower() or component.startswith("Network"):
@@ -481,7 +498,13 @@ def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> C
             cost.log_ingestion_monthly(gb, table),
         )
     for alarm in inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
-        add(alarm, "CloudWatch standard alarm", cost.alarms_monthly(1, table))
+        metrics, high_resolution = alarm_metrics(alarm.props)
+        kind = "high-resolution" if high_resolution else "standard"
+        add(
+            alarm,
+            f"CloudWatch {kind} alarm, {metrics} metric(s)",
+            cost.alarm_monthly(metrics, high_resolution, table),
+        )
     for dashboard in inv.of_type("aws:cloudwatch/dashboard:Dashboard"):
         add(dashboard, "CloudWatch dashboard", cost.dashboards_monthly(1, table))
     for repo in inv.of_type("aws:ecr/repository:Repository"):
@@ -628,8 +651,9 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
     inventory = Inventory(recs)
     by_arn = {}
     for r in run.resources:
-        # ARNs, plus the repository URL an image reference starts with.
-        for key in ("arn", "repositoryUrl"):
+        # ARNs, the repository URL an image reference starts with, and the names CloudWatch dimensions use.
+        keys = ["arn", "repositoryUrl", "arnSuffix", *NAMED_BY_DIMENSION.get(r.type, ())]
+        for key in keys:
             handle = r.outputs.get(key)
             if isinstance(handle, str) and r.urn in inventory.by_urn:
                 by_arn[handle] = inventory.by_urn[r.urn]

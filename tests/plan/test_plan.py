@@ -143,7 +143,10 @@ def test_cost_of_a_fixed_config_equals_the_hand_computation() -> None:
     per_unit = (
         secrets * 0.40
         + logs
-        + count("aws:cloudwatch/metricAlarm:MetricAlarm") * 0.10
+        + sum(  # $0.10 per metric an alarm evaluates (metric math over 2 metrics = 2)
+            0.10 * max(1, len([q for q in a.props.get("metricQueries") or [] if q.get("metric")]))
+            for a in inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        )
         + count("aws:cloudwatch/dashboard:Dashboard") * 3.00
         + count("aws:ecr/repository:Repository") * 2 * 0.10
         + count("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2") * 5 * 0.023
