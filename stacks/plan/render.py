@@ -65,7 +65,8 @@ def text(plan: Plan) -> str:
         if not resources:
             continue
         subtotal = sum(per_resource.get(r.urn, 0.0) for r in resources)
-        out += ["", f"{label}{'':<4}{money(subtotal)}/month" if costs else label]
+        heading = f"{label} · {len(resources)} resources"
+        out += ["", f"{heading} · {money(subtotal)}/month" if costs else heading]
         for r in sorted(resources, key=lambda r: (_short_type(r.type), r.name)):
             price = f"{money(per_resource[r.urn]):>10}" if r.urn in per_resource else " " * 10
             out.append(
