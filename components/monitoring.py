@@ -187,7 +187,7 @@ def error_rate_queries(
         MetricQuery(id="requests", label="Requests", metric=requests),
         MetricQuery(id="total", label="Requests counted", expression=total),
         MetricQuery(
-            id="rate",
+            id="error_rate",
             label="5xx rate (%)",
             expression=f"IF(total >= {minimum_requests}, 100 * FILL(errors, 0) / total, 0)",
             return_data=True,
@@ -206,7 +206,7 @@ def lcu_rate_queries(load_balancer: pulumi.Input[str], period: int) -> tuple[Met
     return (
         MetricQuery(id="lcus", label="ConsumedLCUs", metric=lcus),
         MetricQuery(
-            id="lcu_rate", label="LCUs per hour", expression=f"lcus * 3600 / {period}", return_data=True
+            id="lcus_per_hour", label="LCUs per hour", expression=f"lcus * 3600 / {period}", return_data=True
         ),
     )
 
@@ -618,7 +618,7 @@ def dashboard_body(
                     {
                         "expression": "100 * FILL(target, 0) / requests",
                         "label": "API 5xx rate (%)",
-                        "id": "rate",
+                        "id": "api_error_rate",
                         "yAxis": "right",
                     }
                 ],

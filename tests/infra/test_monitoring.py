@@ -133,7 +133,7 @@ def _maybe(compute: Callable[[], Any]) -> Any:
 def _rate(queries: tuple[Any, ...], errors: float | None, requests: float | None) -> float | None:
     by_id = {q.id: q for q in queries}
     total = _evaluate(by_id["total"].expression, {"errors": errors, "requests": requests})
-    return _evaluate(by_id["rate"].expression, {"errors": errors, "requests": requests, "total": total})
+    return _evaluate(by_id["error_rate"].expression, {"errors": errors, "requests": requests, "total": total})
 
 
 def _stat(name: str) -> MetricStat:
@@ -144,7 +144,7 @@ def test_target_error_rate_is_a_percentage_of_requests() -> None:
     queries = error_rate_queries(
         _stat("HTTPCode_Target_5XX_Count"), _stat("RequestCount"), 20, errors_outside_requests=False
     )
-    assert [q.id for q in queries if q.return_data] == ["rate"]
+    assert [q.id for q in queries if q.return_data] == ["error_rate"]
     assert _rate(queries, errors=10, requests=200) == 5
     assert _rate(queries, errors=None, requests=200) == 0  # ALB publishes nothing when there is no 5xx
     assert _rate(queries, errors=3, requests=5) == 0  # below the minimum traffic the rate is 0
@@ -485,9 +485,9 @@ def test_5xx_alarms_are_rates(
     }
     assert queries["requests"]["metric"]["metricName"] == "RequestCount"
     assert queries["requests"]["metric"]["dimensions"] == requests_dims
-    assert queries["rate"]["returnData"] is True
-    assert [q["id"] for q in alarm["metricQueries"] if q.get("returnData")] == ["rate"]
-    assert queries["rate"]["expression"] == "IF(total >= 20, 100 * FILL(errors, 0) / total, 0)"
+    assert queries["error_rate"]["returnData"] is True
+    assert [q["id"] for q in alarm["metricQueries"] if q.get("returnData")] == ["error_rate"]
+    assert queries["error_rate"]["expression"] == "IF(total >= 20, 100 * FILL(errors, 0) / total, 0)"
     assert alarm["threshold"] == 5
     assert alarm["comparisonOperator"] == "GreaterThanThreshold"
     assert alarm["treatMissingData"] == "notBreaching"
@@ -498,7 +498,7 @@ def test_consumed_lcus_alarm(run: Run) -> None:
     queries = {q["id"]: q for q in alarm["metricQueries"]}
     assert queries["lcus"]["metric"]["metricName"] == "ConsumedLCUs"
     assert queries["lcus"]["metric"]["dimensions"] == {"LoadBalancer": LB}
-    assert queries["lcu_rate"]["expression"] == "lcus * 3600 / 300"
+    assert queries["lcus_per_hour"]["expression"] == "lcus * 3600 / 300"
     assert alarm["threshold"] == 10
 
 
@@ -587,7 +587,7 @@ def test_configured_thresholds_reach_the_alarms() -> None:
     run = _run(alarms=settings)
     target = run.alarm("target5xxRate")
     assert target["threshold"] == 2.5
-    rate = next(q for q in target["metricQueries"] if q["id"] == "rate")
+    rate = next(q for q in target["metricQueries"] if q["id"] == "error_rate")
     assert rate["expression"] == "IF(total >= 100, 100 * FILL(errors, 0) / total, 0)"
     assert {q["metric"]["period"] for q in target["metricQueries"] if "metric" in q} == {120}
     assert run.alarm("databaseFreeStorage")["threshold"] == pytest.approx(20 * 1024**3 * 0.25)
