@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 # --- resource types we look at --------------------------------------------------------------------------
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -83,16 +83,6 @@ def is_unknown(value: object) -> bool:
 
 
 # --- records ---------------------------------------------------------------------------------------------
-class DeclaredLike(Protocol):
-    """What the offline runner's `DeclaredResource` offers (duck-typed so this module stays standalone)."""
-
-    urn: str
-    type: str
-    name: str
-    inputs: Mapping[str, Any]
-    parent: str | None
-
-
 @dataclass(frozen=True, eq=False)
 class ResourceRecord:
     """One resource as every evaluator of the invariants sees it.
@@ -170,21 +160,6 @@ class Inventory:
 
     def children_of(self, urn: str) -> list[ResourceRecord]:
         return [r for r in self.records if r.parent == urn]
-
-
-def records_from_declared(resources: Iterable[DeclaredLike]) -> list[ResourceRecord]:
-    """Records from the offline runner's declared resources (mock ids, when it reports them)."""
-    return [
-        ResourceRecord(
-            urn=r.urn,
-            type=r.type,
-            name=r.name,
-            props=dict(r.inputs),
-            parent=r.parent,
-            id=getattr(r, "id", None),
-        )
-        for r in resources
-    ]
 
 
 # --- invariants ------------------------------------------------------------------------------------------
@@ -954,12 +929,11 @@ class GuardrailReport:
 
 def evaluate(inventory: Inventory, stack: str, only: Iterable[str] | None = None) -> GuardrailReport:
     """Every invariant that applies to `stack` over the whole inventory."""
-    chosen = [BY_ID[i] for i in only] if only is not None else list(INVARIANTS)
+    wanted = list(only) if only is not None else list(BY_ID)
+    unknown = [i for i in wanted if i not in BY_ID]
+    if unknown:
+        raise ValueError(f"unknown invariant id(s) {', '.join(unknown)}; known: {', '.join(BY_ID)}")
+    chosen = [BY_ID[i] for i in wanted]
     applicable = [i for i in chosen if i.applies_to(stack)]
     violations = [v for i in applicable for v in i.evaluate(inventory)]
     return GuardrailReport(stack, enforcement(stack), tuple(violations), tuple(i.id for i in applicable))
-
-
-def check_resources(resources: Iterable[DeclaredLike], stack: str) -> GuardrailReport:
-    """Convenience for tests/infra and the plan tool: evaluate the offline runner's declared resources."""
-    return evaluate(Inventory(records_from_declared(resources)), stack)

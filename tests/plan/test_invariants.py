@@ -293,3 +293,8 @@ def test_unknown_values_never_violate() -> None:
     )
     records = with_props(records, "task", containerDefinitions=UNKNOWN)
     assert evaluate(Inventory(records.values()), "prod").violations == ()
+
+
+def test_unknown_invariant_ids_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"unknown invariant id.*rds-is-fast"):
+        evaluate(inventory(good_stack()), "prod", only=["rds-not-public", "rds-is-fast"])
