@@ -301,7 +301,8 @@ class Database(pulumi.ComponentResource):
 
         self.address = self.instance.address
         self.endpoint = self.instance.endpoint
-        self.port = self.instance.port
+        # The engine hands numbers over as floats; DB_PORT and dimensions want `5432`, not `5432.0`.
+        self.port = self.instance.port.apply(int)
         self.db_name = self.instance.db_name
         self.identifier = self.instance.identifier
         self.arn = self.instance.arn

@@ -241,6 +241,7 @@ def test_performance_insights_can_be_switched_off() -> None:
 
 def test_outputs_name_the_endpoint_and_the_rds_managed_secret() -> None:
     _, values = _run(_dev())
+    assert type(values["port"]) is int
     assert values == {
         "address": "booking-dev-db.abcdefghijkl.us-east-1.rds.amazonaws.com",
         "endpoint": "booking-dev-db.abcdefghijkl.us-east-1.rds.amazonaws.com:5432",
