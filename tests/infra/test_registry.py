@@ -112,7 +112,11 @@ def test_build_tag_changes_with_every_input_pulumi_docker_rebuilds_on(context: P
     assert changed_code != base
 
     (context / "app" / "new_module.py").write_text("")
-    assert build_tag(context, dockerfile, "linux/arm64") != changed_code
+    added_file = build_tag(context, dockerfile, "linux/arm64")
+    assert added_file != changed_code
+
+    dockerfile.write_text(dockerfile.read_text() + "USER 10001\n")
+    assert build_tag(context, dockerfile, "linux/arm64") != added_file
 
 
 def test_build_tag_ignores_what_dockerignore_keeps_out_of_the_context(context: Path) -> None:
