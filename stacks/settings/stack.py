@@ -9,6 +9,7 @@ is allowed; nothing has been declared yet at that point.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.settings._base import NAMESPACE, ConfigError, Section
+from stacks.settings.alarms import AlarmSettings, parse_alarms
 from stacks.settings.database import DatabaseSettings, parse_database
 from stacks.settings.https import HttpsSettings, parse_https
 from stacks.settings.image import ImageSettings, parse_image
@@ -85,6 +87,7 @@ class StackSettings:
     image: ImageSettings
     https: HttpsSettings
     notifications: NotificationSettings
+    alarms: AlarmSettings = dataclasses.field(default_factory=AlarmSettings)
 
     @property
     def is_prod(self) -> bool:
@@ -156,6 +159,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     image = parse_image(section("image"))
     https = parse_https(section("https"), region)
     notifications = parse_notifications(section("notifications"))
+    alarms = parse_alarms(section("alarms"))
 
     names = derive_names(project, stack, service.container_port)
     longest = max(len(names.load_balancer), len(names.target_group))
@@ -180,9 +184,18 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
         image=image,
         https=https,
         notifications=notifications,
+        alarms=alarms,
     )
     if settings.is_prod:
         check_prod(settings)
+    # Monitoring's alarm topic needs someone to tell: its own list, else the deployment e-mails.
+    if not alarms.recipients([s.address for s in notifications.subscriptions]):
+        raise ConfigError(
+            f"{NAMESPACE}:alarms.emails",
+            list(alarms.emails),
+            "must list at least one address when booking:notifications.emails is empty "
+            "(alarm e-mails need a recipient)",
+        )
     return settings
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from stacks.offline import DeclaredResource, OfflineRun
+from stacks.plan import guardrails
 
 WORLD = {"0.0.0.0/0", "::/0"}
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -67,17 +68,30 @@ COMMON_COUNTS: dict[str, int] = {
     "aws:appautoscaling/policy:Policy": 2,
     # The rollback check.
     "pulumi-python:dynamic:Resource": 1,
-    # Deploy notifier: topic, DLQ, function, rule (subscriptions per stack below).
+    # DeployNotifier: topic, rule → Lambda (with its log group, role, DLQ) → SNS.
     "booking:components:DeployNotifier": 1,
     "aws:sns/topic:Topic": 1,
-    "aws:sqs/queue:Queue": 1,
-    "aws:sqs/queuePolicy:QueuePolicy": 1,
+    "aws:cloudwatch/eventRule:EventRule": 1,
+    "aws:cloudwatch/eventTarget:EventTarget": 1,
     "aws:lambda/function:Function": 1,
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": 1,
     "aws:lambda/permission:Permission": 1,
-    "aws:cloudwatch/eventRule:EventRule": 1,
-    "aws:cloudwatch/eventTarget:EventTarget": 1,
+    "aws:sqs/queue:Queue": 1,
+    "aws:sqs/queuePolicy:QueuePolicy": 1,
 }
+# Monitoring: alarms topic (KMS-encrypted, with its policy), 15 alarms, dashboard, saved log queries.
+COMMON_COUNTS.update(
+    {
+        "booking:components:Monitoring": 1,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": 15,
+        "aws:cloudwatch/dashboard:Dashboard": 1,
+        "aws:cloudwatch/queryDefinition:QueryDefinition": 2,
+        "aws:kms/key:Key": 1,
+        "aws:kms/alias:Alias": 1,
+        "aws:sns/topicPolicy:TopicPolicy": 1,
+    }
+)
+COMMON_COUNTS["aws:sns/topic:Topic"] += 1
 DEV_COUNTS = {
     **COMMON_COUNTS,
     "aws:ec2/subnet:Subnet": 6,
@@ -87,7 +101,8 @@ DEV_COUNTS = {
     "aws:ec2/routeTable:RouteTable": 4,
     "aws:ec2/route:Route": 3,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 6,
-    "aws:sns/topicSubscription:TopicSubscription": 1,
+    # ops@ for deployments and for alarms.
+    "aws:sns/topicSubscription:TopicSubscription": 2,
 }
 PROD_COUNTS = {
     **COMMON_COUNTS,
@@ -97,6 +112,8 @@ PROD_COUNTS = {
     "aws:ec2/routeTable:RouteTable": 5,
     "aws:ec2/route:Route": 4,
     "aws:ec2/routeTableAssociation:RouteTableAssociation": 9,
+    # ops@ and oncall@, each for deployments and for alarms.
+    "aws:sns/topicSubscription:TopicSubscription": 4,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
@@ -105,8 +122,6 @@ PROD_COUNTS = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     # The final snapshot's unique suffix.
     "random:index/randomId:RandomId": 1,
-    # ops (everything) and on-call (failures only).
-    "aws:sns/topicSubscription:TopicSubscription": 2,
 }
 
 OUTPUT_NAMES = {
@@ -120,6 +135,8 @@ OUTPUT_NAMES = {
     "databaseSecretArn",
     "logGroupName",
     "notificationTopicArn",
+    "alarmTopicArn",
+    "dashboardName",
 }
 
 
@@ -152,6 +169,12 @@ def subnet_ids(run: OfflineRun, tier: str) -> list[str]:
     return [r.id or "" for r in run.of_type("aws:ec2/subnet:Subnet") if r.inputs["tags"]["Tier"] == tier]
 
 
+def holds(run: OfflineRun, *invariant_ids: str) -> None:
+    """The shared guardrails (policies/invariants.py, also the policy pack's) hold: one definition."""
+    report = guardrails(run, only=invariant_ids)
+    assert report.violations == (), [str(v) for v in report.violations]
+
+
 def secret_values(run: OfflineRun) -> list[str]:
     return [r.outputs["result"] for r in run.of_type("random:index/randomPassword:RandomPassword")]
 
@@ -179,6 +202,12 @@ def test_outputs_are_the_documented_ones_and_hold_no_secret(run: OfflineRun) -> 
     assert run.outputs["url"].startswith("http")
 
 
+def test_every_guardrail_holds(run: OfflineRun) -> None:
+    report = guardrails(run)
+    assert len(report.evaluated) >= 19
+    assert report.violations == (), [str(v) for v in report.violations]
+
+
 def test_https_url_when_a_certificate_is_set(dev: OfflineRun, dev_no_nat: OfflineRun) -> None:
     assert dev.outputs["url"].startswith("http://")
     assert dev_no_nat.outputs["url"].startswith("https://")
@@ -188,6 +217,7 @@ def test_https_url_when_a_certificate_is_set(dev: OfflineRun, dev_no_nat: Offlin
 
 
 def test_only_the_alb_accepts_the_world_and_only_on_80_and_443(run: OfflineRun) -> None:
+    holds(run, "sg-world-ingress-alb-only")
     role = groups(run)
     world = [r for r in run.of_type(INGRESS) if {r.inputs.get("cidrIpv4"), r.inputs.get("cidrIpv6")} & WORLD]
     assert sorted(
@@ -210,6 +240,7 @@ def test_only_the_alb_accepts_the_world_and_only_on_80_and_443(run: OfflineRun) 
 
 
 def test_service_only_from_alb_and_database_only_from_service(run: OfflineRun) -> None:
+    holds(run, "sg-service-ingress-from-alb-only", "sg-database-ingress-from-service-only")
     role = groups(run)
     chained = sorted(
         (
@@ -239,8 +270,8 @@ def test_egress_is_narrow(run: OfflineRun) -> None:
 
 
 def test_default_security_group_has_no_rules(run: OfflineRun) -> None:
-    default = run.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
-    assert not default.inputs.get("ingress") and not default.inputs.get("egress")
+    assert run.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    holds(run, "vpc-default-sg-closed")
 
 
 # --- database -------------------------------------------------------------------------------------
@@ -248,9 +279,7 @@ def test_default_security_group_has_no_rules(run: OfflineRun) -> None:
 
 def test_database_is_private_encrypted_and_unreachable_from_the_internet(run: OfflineRun) -> None:
     db = run.one("aws:rds/instance:Instance").inputs
-    assert db["publiclyAccessible"] is False
-    assert db["storageEncrypted"] is True
-    assert db["manageMasterUserPassword"] is True and "password" not in db
+    holds(run, "rds-not-public", "rds-encrypted", "rds-managed-master-password")
     assert [groups(run)[g] for g in db["vpcSecurityGroupIds"]] == ["database"]
 
     subnet_group = next(
@@ -268,11 +297,8 @@ def test_database_is_private_encrypted_and_unreachable_from_the_internet(run: Of
 
 
 def test_prod_database_is_multi_az_protected_and_backed_up(prod: OfflineRun) -> None:
-    db = prod.one("aws:rds/instance:Instance").inputs
-    assert db["multiAz"] is True
-    assert db["deletionProtection"] is True
-    assert db["skipFinalSnapshot"] is False and db["finalSnapshotIdentifier"]
-    assert db["backupRetentionPeriod"] >= 7
+    assert prod.one("aws:rds/instance:Instance").inputs["backupRetentionPeriod"] == 14
+    holds(prod, "rds-production-resilience")
 
 
 def test_dev_database_is_destroyable(dev: OfflineRun) -> None:
@@ -286,8 +312,8 @@ def test_dev_database_is_destroyable(dev: OfflineRun) -> None:
 def test_task_definition_runs_the_image_by_digest_as_non_root_read_only(run: OfflineRun) -> None:
     task = run.one("aws:ecs/taskDefinition:TaskDefinition").inputs
     c = container(run)
+    holds(run, "task-non-root", "task-read-only-root-fs", "task-image-by-digest")
     assert c["user"] == "10001"
-    assert c["readonlyRootFilesystem"] is True
     assert IMAGE_BY_DIGEST.match(c["image"]) and c["image"] == run.outputs["image"]
     assert c["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}]
     assert task["volumes"] == [{"name": "tmp"}]
@@ -297,6 +323,7 @@ def test_task_definition_runs_the_image_by_digest_as_non_root_read_only(run: Off
 
 
 def test_no_plaintext_secret_in_the_task_definition(run: OfflineRun) -> None:
+    holds(run, "task-no-plaintext-secrets")
     c = container(run)
     env = {e["name"]: e["value"] for e in c["environment"]}
     assert not {"DB_PASSWORD", "DB_USERNAME", "JWT_SECRET", "DATABASE_URL"} & set(env)
@@ -323,16 +350,21 @@ def test_logs_go_to_the_service_log_group_with_retention(run: OfflineRun) -> Non
     )
     assert options["awslogs-group"] == group.inputs["name"] == f"/ecs/booking-{run.stack}/api"
     assert group.inputs["retentionInDays"] in (7, 90)
-    assert all(r.inputs.get("retentionInDays") for r in run.of_type("aws:cloudwatch/logGroup:LogGroup"))
+    holds(run, "logs-retention")
 
 
 def test_service_rolls_back_failed_deployments_and_waits(run: OfflineRun) -> None:
     service = run.one("aws:ecs/service:Service").inputs
-    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    holds(run, "ecs-deployment-rollback")
     assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
     assert service["waitForSteadyState"] is True
     assert service["healthCheckGracePeriodSeconds"] > 0
     assert service["taskDefinition"] == run.one("aws:ecs/taskDefinition:TaskDefinition").outputs["arn"]
+    # Monitoring's 5xx/latency alarms also roll a deployment back; they must be real alarms of this stack.
+    alarms = service["alarms"]
+    assert (alarms["enable"], alarms["rollback"]) == (True, True) and alarms["alarmNames"]
+    declared = {r.inputs["name"] for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert set(alarms["alarmNames"]) <= declared
     check = run.one("pulumi-python:dynamic:Resource")
     assert check.inputs == {
         "region": "us-east-1",
@@ -348,7 +380,7 @@ def test_tasks_run_in_private_subnets_without_public_ip_when_there_is_nat(
 ) -> None:
     for run in (dev, prod):
         network = run.one("aws:ecs/service:Service").inputs["networkConfiguration"]
-        assert network["assignPublicIp"] is False
+        holds(run, "ecs-no-public-ip")
         assert sorted(network["subnets"]) == sorted(subnet_ids(run, "private"))
         assert [groups(run)[g] for g in network["securityGroups"]] == ["service"]
 
@@ -398,7 +430,7 @@ def test_capacity_and_autoscaling(dev: OfflineRun, prod: OfflineRun) -> None:
 
 def test_load_balancer_and_target_group(run: OfflineRun) -> None:
     alb = run.one("aws:lb/loadBalancer:LoadBalancer").inputs
-    assert alb["dropInvalidHeaderFields"] is True
+    holds(run, "alb-drop-invalid-headers")
     assert alb["desyncMitigationMode"] == "strictest"
     assert alb["internal"] is False
     assert sorted(alb["subnets"]) == sorted(subnet_ids(run, "public"))
@@ -431,13 +463,8 @@ def test_prod_alb_is_protected_and_logs_to_a_private_encrypted_bucket(
 ) -> None:
     alb = prod.one("aws:lb/loadBalancer:LoadBalancer").inputs
     bucket = prod.one("aws:s3/bucket:Bucket")
-    assert alb["enableDeletionProtection"] is True
+    holds(prod, "alb-deletion-protection", "s3-private-encrypted")
     assert alb["accessLogs"] == {"bucket": bucket.id, "prefix": "alb", "enabled": True}
-    block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
-    assert all(
-        block[k] is True
-        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    )
     sse = prod.one(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     ).inputs
@@ -455,9 +482,13 @@ def test_prod_alb_is_protected_and_logs_to_a_private_encrypted_bucket(
 # AWS-managed policies we attach, and why their `*` resources are acceptable: ecr:GetAuthorizationToken
 # only works on "*", and the managed policy is AWS's documented minimum for the ECS agent.
 ALLOWED_MANAGED_POLICIES = {"arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"}
-# Inline statements allowed a "*" resource, by action: ecs:DescribeTaskDefinition has no resource type
-# in the ECS service authorization reference, so it cannot be scoped (deploy notifier).
-ALLOWED_WILDCARD_ACTIONS = {"ecs:DescribeTaskDefinition"}
+# Actions allowed a "*" resource because AWS offers no resource-level permission for them:
+# ecs:DescribeTaskDefinition (the deploy notifier reads the revision an event names).
+ALLOWED_WILDCARD_RESOURCE_ACTIONS = {"ecs:DescribeTaskDefinition"}
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 def test_every_iam_statement_lists_exact_actions_and_resources(run: OfflineRun) -> None:
@@ -466,15 +497,19 @@ def test_every_iam_statement_lists_exact_actions_and_resources(run: OfflineRun) 
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             statements.append((policy.name, statement))
     assert statements
+    holds(run, "iam-least-privilege")
     for name, statement in statements:
         assert statement["Effect"] == "Allow"
-        for action in statement["Action"]:
+        # The shared guardrail (above) forbids "*" actions and unscopable-only "*" resources; the
+        # contract is stricter: today only ecs:DescribeTaskDefinition needs a "*" resource.
+        actions = as_list(statement["Action"])
+        for action in actions:
             assert "*" not in action, (name, action)
-        for resource in statement["Resource"]:
+        for resource in as_list(statement["Resource"]):
             if resource == "*":
-                assert set(statement["Action"]) <= ALLOWED_WILDCARD_ACTIONS, (name, statement)
-                continue
-            assert resource.startswith("arn:aws:"), (name, resource)
+                assert set(actions) <= ALLOWED_WILDCARD_RESOURCE_ACTIONS, (name, actions)
+            else:
+                assert resource.startswith("arn:aws:"), (name, resource)
     attached = {
         r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     }
@@ -513,12 +548,8 @@ def test_roles_get_exactly_the_secrets_they_need(run: OfflineRun) -> None:
         f"{base}-task": [{"Service": "ecs-tasks.amazonaws.com"}],
         f"{base}-deploy-notifier-role": [{"Service": "lambda.amazonaws.com"}],
     }
-    # The Lambda execution role has no aws:SourceAccount condition (see components/notifier.py).
-    assert all(
-        s[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
-        for name, s in roles.items()
-        if name != f"{base}-deploy-notifier-role"
-    )
+    for name in (f"{base}-flow-logs", f"{base}-execution", f"{base}-task"):
+        assert roles[name][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
 
 
 # --- tags and names -------------------------------------------------------------------------------
