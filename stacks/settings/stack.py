@@ -257,6 +257,13 @@ def check_prod(settings: StackSettings) -> None:
             settings.service.log_retention_days >= 30,
             "must be at least 30 for the prod stack",
         ),
+        (
+            "notifications",
+            "emails",
+            [s.address for s in settings.notifications.subscriptions],
+            bool(settings.notifications.subscriptions),
+            "must list at least one address for the prod stack (deployment e-mails)",
+        ),
     ]
     for section, field, value, ok, allowed in rules:
         if not ok:
