@@ -301,6 +301,11 @@ def test_prod_database_is_multi_az_protected_and_backed_up(prod: OfflineRun) -> 
     holds(prod, "rds-production-resilience")
 
 
+def test_performance_insights_follows_config(dev: OfflineRun, dev_no_nat: OfflineRun) -> None:
+    assert dev.one("aws:rds/instance:Instance").inputs["performanceInsightsEnabled"] is True
+    assert dev_no_nat.one("aws:rds/instance:Instance").inputs["performanceInsightsEnabled"] is False
+
+
 def test_dev_database_is_destroyable(dev: OfflineRun) -> None:
     db = dev.one("aws:rds/instance:Instance").inputs
     assert (db["deletionProtection"], db["skipFinalSnapshot"], db["multiAz"]) == (False, True, False)
