@@ -142,8 +142,13 @@ class StackScope:
     promote_from: str | None = None
 
     @property
+    def base(self) -> str:
+        """`<project>-<stack>`: the physical name (or name prefix) of everything the stack creates."""
+        return f"{self.project}-{self.stack}"
+
+    @property
     def prefix(self) -> str:
-        return f"{self.project}-{self.stack}-"
+        return f"{self.base}-"
 
     def arn(self, service: str, resource: str, *, region: bool = True) -> str:
         return f"arn:aws:{service}:{self.region if region else ''}:{self.account_id}:{resource}"
@@ -176,6 +181,7 @@ def _state_statements(scope: StackScope, *, write: bool) -> list[Statement]:
 def deploy_policy(scope: StackScope) -> PolicyDocument:
     """What `pulumi up` of one stack needs, and nothing named outside that stack."""
     p = scope.prefix
+    base = scope.base
     in_region = {"StringEquals": {"aws:RequestedRegion": scope.region}}
     statements = _state_statements(scope, write=True)
 
@@ -259,7 +265,9 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 "ecs:UpdateService",
             ],
             [
+                scope.arn("ecs", f"cluster/{base}"),
                 scope.arn("ecs", f"cluster/{p}*"),
+                scope.arn("ecs", f"service/{base}/*"),
                 scope.arn("ecs", f"service/{p}*/*"),
                 scope.arn("ecs", f"task-definition/{p}*:*"),
             ],
@@ -303,9 +311,12 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 "elasticloadbalancing:SetSubnets",
             ],
             [
+                scope.arn("elasticloadbalancing", f"loadbalancer/app/{base}/*"),
                 scope.arn("elasticloadbalancing", f"loadbalancer/app/{p}*/*"),
                 scope.arn("elasticloadbalancing", f"targetgroup/{p}*/*"),
+                scope.arn("elasticloadbalancing", f"listener/app/{base}/*/*"),
                 scope.arn("elasticloadbalancing", f"listener/app/{p}*/*/*"),
+                scope.arn("elasticloadbalancing", f"listener-rule/app/{base}/*/*/*"),
                 scope.arn("elasticloadbalancing", f"listener-rule/app/{p}*/*/*/*"),
             ],
         ),
@@ -406,6 +417,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 "rds:ResetDBParameterGroup",
             ],
             [
+                scope.arn("rds", f"db:{base}"),
                 scope.arn("rds", f"db:{p}*"),
                 scope.arn("rds", f"subgrp:{p}*"),
                 scope.arn("rds", f"pg:{p}*"),
@@ -434,7 +446,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 "secretsmanager:UntagResource",
                 "secretsmanager:UpdateSecret",
             ],
-            [scope.arn("secretsmanager", f"secret:{p}*")],
+            [scope.arn("secretsmanager", f"secret:{base}/*"), scope.arn("secretsmanager", f"secret:{p}*")],
         ),
         _allow(
             "Roles",
@@ -570,7 +582,18 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
             ],
             [scope.arn("events", f"rule/{p}*")],
         ),
-        _allow("LogGroupsRead", ["logs:DescribeLogGroups"], ["*"], **in_region),
+        _allow(
+            "LogGroupsRead",
+            ["logs:DescribeLogGroups", "logs:DescribeQueryDefinitions"],
+            ["*"],
+            **in_region,
+        ),
+        _allow(
+            "SavedQueries",  # query definitions have no ARN of their own
+            ["logs:DeleteQueryDefinition", "logs:PutQueryDefinition"],
+            ["*"],
+            **in_region,
+        ),
         _allow(
             "LogGroups",
             [
@@ -590,8 +613,8 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
             [
                 scope.arn("logs", f"log-group:{p}*"),
                 scope.arn("logs", f"log-group:/aws/lambda/{p}*"),
-                scope.arn("logs", f"log-group:/ecs/{p}*"),
-                scope.arn("logs", f"log-group:/aws/vpc/{p}*"),
+                scope.arn("logs", f"log-group:/ecs/{base}/*"),
+                scope.arn("logs", f"log-group:/aws/rds/instance/{base}/*"),
                 scope.arn("logs", f"log-group:/{scope.project}/{scope.stack}/*"),
             ],
         ),
@@ -629,6 +652,67 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
             **in_region,
         ),
         _allow("Certificates", ["acm:DescribeCertificate"], [scope.arn("acm", "certificate/*")]),
+        _allow(
+            "AccessLogBuckets",  # the load balancer's access-log bucket, named `<project>-<env>-…`
+            [
+                "s3:CreateBucket",
+                "s3:DeleteBucket",
+                "s3:DeleteBucketPolicy",
+                "s3:GetAccelerateConfiguration",
+                "s3:GetBucketAcl",
+                "s3:GetBucketCORS",
+                "s3:GetBucketLogging",
+                "s3:GetBucketObjectLockConfiguration",
+                "s3:GetBucketOwnershipControls",
+                "s3:GetBucketPolicy",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:GetBucketRequestPayment",
+                "s3:GetBucketTagging",
+                "s3:GetBucketVersioning",
+                "s3:GetBucketWebsite",
+                "s3:GetEncryptionConfiguration",
+                "s3:GetLifecycleConfiguration",
+                "s3:GetReplicationConfiguration",
+                "s3:ListBucket",
+                "s3:PutBucketOwnershipControls",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:PutBucketTagging",
+                "s3:PutBucketVersioning",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration",
+            ],
+            [f"arn:aws:s3:::{p}*"],
+        ),
+        _allow(
+            "KeysCreate",  # a new key has no name: it must carry this environment's tag
+            ["kms:CreateKey"],
+            ["*"],
+            StringEquals={"aws:RequestedRegion": scope.region, "aws:RequestTag/Environment": scope.stack},
+        ),
+        _allow(
+            "KeysOwned",
+            [
+                "kms:DescribeKey",
+                "kms:EnableKeyRotation",
+                "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:ListResourceTags",
+                "kms:PutKeyPolicy",
+                "kms:ScheduleKeyDeletion",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:UpdateKeyDescription",
+            ],
+            [scope.arn("kms", "key/*")],
+            StringEquals={"aws:ResourceTag/Environment": scope.stack},
+        ),
+        _allow(
+            "KeyAliases",
+            ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+            [scope.arn("kms", f"alias/{p}*"), scope.arn("kms", "key/*")],
+        ),
+        _allow("KeyAliasesRead", ["kms:ListAliases"], ["*"], **in_region),
     ]
     return _document(statements)
 
@@ -720,11 +804,19 @@ DEPLOY_POLICY_PARTS: dict[str, tuple[str, ...]] = {
         "Topics",
         "DeadLetterQueue",
         "DeploymentEvents",
+        "ServiceAutoscaling",
+    ),
+    "logs-storage-keys": (
         "LogGroupsRead",
+        "SavedQueries",
         "LogGroups",
         "Alarms",
-        "ServiceAutoscaling",
         "Certificates",
+        "AccessLogBuckets",
+        "KeysCreate",
+        "KeysOwned",
+        "KeyAliases",
+        "KeyAliasesRead",
     ),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -327,32 +328,33 @@ def test_preview_policy_is_read_only() -> None:
 
 
 def test_named_resources_are_confined_to_the_environment_prefix() -> None:
-    document = deploy_policy(scope("prod"))
-    shared = {
-        "*",
-        "arn:aws:rds:us-east-1:123456789012:og:default:*",
-        "arn:aws:rds:us-east-1:123456789012:pg:default.*",
+    own_name = re.compile(r"booking-prod(?:$|[-/:])|/booking/prod/")
+    shared_rds_groups = {
+        f"arn:aws:rds:us-east-1:{ACCOUNT}:og:default:*",
+        f"arn:aws:rds:us-east-1:{ACCOUNT}:pg:default.*",
     }
-    for statement in document["Statement"]:
-        if statement["Sid"].startswith(
-            ("State", "EcrPromotionSource", "DatabaseManagedPassword", "Certificates")
-        ):
-            continue
-        if statement["Sid"] == "ServiceLinkedRoles":
-            assert statement["Condition"]["StringEquals"]["iam:AWSServiceName"]
+    for statement in deploy_policy(scope("prod"))["Statement"]:
+        sid, condition = statement["Sid"], statement.get("Condition", {})
+        if sid.startswith(("State", "EcrPromotionSource", "DatabaseManagedPassword", "Certificates")):
+            continue  # the backend's own bucket and key, dev's images, RDS's secrets: tested elsewhere
+        if sid == "ServiceLinkedRoles":
+            assert condition["StringEquals"]["iam:AWSServiceName"]
             continue
         for resource in statement["Resource"]:
-            if resource in shared:
-                # Unscoped resources only where the service has no resource-level permissions,
-                # and then only in the stack's region.
-                in_region = statement.get("Condition") == {
-                    "StringEquals": {"aws:RequestedRegion": "us-east-1"}
-                }
-                # ECR login is account-wide by AWS design; RDS checks the shared default groups.
-                assert in_region or statement["Sid"] in ("EcrLogin", "DatabaseNamed"), statement["Sid"]
-                continue
-            assert "booking-prod-" in resource or "/booking/prod/" in resource, (statement["Sid"], resource)
-            assert "booking-dev" not in resource
+            if own_name.search(resource):
+                assert "booking-dev" not in resource
+            elif resource == "*":
+                # Unscoped only where the service has no resource-level permissions, then in-region.
+                assert sid == "EcrLogin" or condition["StringEquals"]["aws:RequestedRegion"] == "us-east-1", (
+                    sid
+                )
+            elif resource.endswith(":key/*"):
+                # KMS keys have no names: only keys tagged with this environment (or the alias' target).
+                assert (
+                    sid == "KeyAliases" or condition["StringEquals"]["aws:ResourceTag/Environment"] == "prod"
+                )
+            else:
+                assert resource in shared_rds_groups, (sid, resource)
 
 
 def test_deploy_role_cannot_edit_itself() -> None:
