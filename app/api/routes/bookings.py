@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from decimal import Decimal
+from typing import Annotated, Any, cast
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from app.api.deps import CurrentUser, SessionDep
+from app.api.routes.flights import get_flight_or_404
+from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
+from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
+from app.schemas import BookingCreate, BookingOut, BookingPage
+from app.seats import SeatUnavailable, claim, invalid_seats, seat_sort_key, taken_seats
+
+router = APIRouter(prefix="/bookings", tags=["bookings"])
+
+# Unambiguous characters (no 0/O, 1/I/L); 8 of them is 40 bits, so references never collide in practice.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def request_fingerprint(body: BookingCreate) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_by_key(session: Session, user: User, key: str) -> Booking | None:
+    query = sa.select(Booking).where(Booking.user_id == user.id, Booking.idempotency_key == key)
+    return session.scalar(query)
+
+
+def replay(existing: Booking, fingerprint: str, response: Response) -> Booking:
+    if existing.request_hash != fingerprint:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail="Idempotency-Key was already used with a different request body",
+        )
+    response.headers["Idempotent-Replayed"] = "true"
+    return existing
+
+
+def get_visible_booking(session: Session, booking_id: int, user: User) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None or (booking.user_id != user.id and not user.is_admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"booking {booking_id} not found")
+    return booking
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=BookingOut)
+def create_booking(
+    body: BookingCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+) -> Booking:
+    """Book seats now (`flight_id`) or confirm a hold (`hold_id`), with one passenger per seat.
+
+    With an `Idempotency-Key` header a retried request returns the first booking (same status and
+    body, header `Idempotent-Replayed: true`); reusing the key for a different body is a 422.
+    """
+    fingerprint = request_fingerprint(body)
+    if idempotency_key:
+        existing = find_by_key(session, user, idempotency_key)
+        if existing is not None:
+            return replay(existing, fingerprint, response)
+
+    now = utcnow()
+    seats = body.seats
+    hold: Hold | None = None
+    if body.hold_id is not None:
+        hold = session.get(Hold, body.hold_id)
+        if hold is None or hold.user_id != user.id:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"hold {body.hold_id} not found")
+        if sorted(seats) != sorted(hold.seat_list):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=f"passengers must name exactly the held seats: {', '.join(hold.seat_list)}",
+            )
+        flight_id = hold.flight_id
+    else:
+        assert body.flight_id is not None
+        flight_id = body.flight_id
+    flight = get_flight_or_404(session, flight_id)
+    bad = invalid_seats(flight, seats)
+    if bad:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
+                   f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
+        )
+
+    booking = Booking(
+        reference=new_reference(), user_id=user.id, flight_id=flight.id, status="confirmed",
+        total_fare=flight.fare * Decimal(len(seats)), idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+        passengers=[Passenger(seat=p.seat, name=p.name.strip()) for p in body.passengers],
+    )
+    try:
+        session.add(booking)
+        # The booking row goes first: a concurrent retry with the same key waits here on the
+        # (user_id, idempotency_key) unique index and then replays this booking.
+        session.flush()
+        if hold is not None:
+            moved = cast(CursorResult[Any], session.execute(
+                sa.update(SeatClaim)
+                .where(SeatClaim.hold_id == hold.id, SeatClaim.expires_at > now)
+                .values(hold_id=None, booking_id=booking.id, expires_at=None)
+            )).rowcount
+            if moved != len(seats):
+                raise SeatUnavailable([])
+            session.execute(sa.delete(Hold).where(Hold.id == hold.id))
+        else:
+            claim(session, flight.id, seats, now, booking_id=booking.id)
+        session.commit()
+    except (SeatUnavailable, sa.exc.IntegrityError) as exc:
+        session.rollback()
+        if idempotency_key:
+            existing = find_by_key(session, user, idempotency_key)
+            if existing is not None:
+                return replay(existing, fingerprint, response)
+        SEAT_CONFLICTS.labels(kind="booking").inc()
+        if hold is not None:
+            detail = "hold has expired or was already used; its seats are no longer reserved"
+        else:
+            taken = exc.seats if isinstance(exc, SeatUnavailable) else sorted(
+                taken_seats(session, flight.id, now, seats), key=seat_sort_key
+            )
+            detail = f"seats not available: {', '.join(taken) or ', '.join(seats)}"
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None
+    BOOKINGS_CREATED.inc()
+    return booking
+
+
+@router.get("", response_model=BookingPage)
+def list_bookings(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BookingPage:
+    """Your own bookings, newest first; an admin sees everyone's."""
+    where = [] if user.is_admin else [Booking.user_id == user.id]
+    total = session.scalar(sa.select(sa.func.count()).select_from(Booking).where(*where)) or 0
+    rows = session.scalars(
+        sa.select(Booking).where(*where).order_by(Booking.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return BookingPage(
+        items=[BookingOut.model_validate(b) for b in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{booking_id}", response_model=BookingOut)
+def get_booking(booking_id: int, session: SessionDep, user: CurrentUser) -> Booking:
+    return get_visible_booking(session, booking_id, user)
+
+
+@router.delete("/{booking_id}", response_model=BookingOut)
+def cancel_booking(booking_id: int, session: SessionDep, user: CurrentUser) -> Booking:
+    """Cancel the booking and free its seats (cancelling twice is harmless)."""
+    booking = get_visible_booking(session, booking_id, user)
+    if booking.status != "cancelled":
+        booking.status = "cancelled"
+        booking.cancelled_at = utcnow()
+        session.execute(sa.delete(SeatClaim).where(SeatClaim.booking_id == booking.id))
+        session.commit()
+    return booking

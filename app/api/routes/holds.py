@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy.orm import Session
+
+from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.routes.flights import get_flight_or_404
+from app.core.metrics import SEAT_CONFLICTS
+from app.models import Hold, User, utcnow
+from app.schemas import HoldCreate, HoldOut
+from app.seats import SeatUnavailable, claim, invalid_seats, seat_sort_key, taken_seats
+
+router = APIRouter(tags=["holds"])
+
+
+def hold_out(hold: Hold) -> HoldOut:
+    return HoldOut(
+        id=hold.id, flight_id=hold.flight_id, seats=hold.seat_list, expires_at=hold.expires_at,
+        status="active" if hold.expires_at > utcnow() else "expired",
+    )
+
+
+def get_own_hold(session: Session, hold_id: str, user: User) -> Hold:
+    hold = session.get(Hold, hold_id)
+    if hold is None or (hold.user_id != user.id and not user.is_admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"hold {hold_id} not found")
+    return hold
+
+
+@router.post("/flights/{flight_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldOut)
+def create_hold(
+    flight_id: int, body: HoldCreate, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> HoldOut:
+    """Hold all the seats or none of them, until `expires_at`; then confirm with POST /bookings."""
+    flight = get_flight_or_404(session, flight_id)
+    bad = invalid_seats(flight, body.seats)
+    if bad:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
+                   f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
+        )
+    now = utcnow()
+    seats = sorted(body.seats, key=seat_sort_key)
+    hold = Hold(
+        id=str(uuid.uuid4()), flight_id=flight.id, user_id=user.id, seats=",".join(seats),
+        expires_at=now + timedelta(seconds=settings.HOLD_TTL_SECONDS),
+    )
+    try:
+        session.add(hold)
+        session.flush()
+        claim(session, flight.id, seats, now, hold_id=hold.id, expires_at=hold.expires_at)
+        session.commit()
+    except (SeatUnavailable, sa.exc.IntegrityError) as exc:
+        session.rollback()
+        SEAT_CONFLICTS.labels(kind="hold").inc()
+        taken = exc.seats if isinstance(exc, SeatUnavailable) else sorted(
+            taken_seats(session, flight.id, now, seats), key=seat_sort_key
+        )
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"seats not available: {', '.join(taken) or ', '.join(seats)}"
+        ) from None
+    return hold_out(hold)
+
+
+@router.get("/holds/{hold_id}", response_model=HoldOut)
+def get_hold(hold_id: str, session: SessionDep, user: CurrentUser) -> HoldOut:
+    return hold_out(get_own_hold(session, hold_id, user))
+
+
+@router.delete("/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_hold(hold_id: str, session: SessionDep, user: CurrentUser) -> Response:
+    """Release a hold's seats now (its seat claims go with it)."""
+    hold = get_own_hold(session, hold_id, user)
+    session.delete(hold)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

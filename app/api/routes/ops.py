@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app.core import metrics
+from app.core.db import DatabaseUnavailable
+from app.core.migrations import current_revision, head_revision
+
+router = APIRouter(tags=["ops"])
+
+RETRY_AFTER_SECONDS = "5"
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive and serving (no database check: a DB outage must not kill tasks)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "database unreachable or schema not at head"}})
+def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and its schema is at the newest migration."""
+    engine: sa.Engine = request.app.state.engine
+    head = head_revision()
+    try:
+        with engine.connect() as conn:
+            current = current_revision(conn)
+    except (sa.exc.SQLAlchemyError, DatabaseUnavailable) as exc:
+        return JSONResponse(
+            {"status": "unavailable", "detail": f"database unreachable: {type(exc).__name__}"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    if current != head:
+        return JSONResponse(
+            {"status": "unavailable", "detail": f"database schema at {current}, expected {head}",
+             "revision": current, "head": head},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    return JSONResponse({"status": "ready", "revision": current})
+
+
+@router.get("/metrics", include_in_schema=False)
+def prometheus_metrics() -> Response:
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)

@@ -1,0 +1,44 @@
+"""Password hashing (argon2id) and access tokens (JWT, HS256, with expiry)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+JWT_ALGORITHM = "HS256"
+
+# argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile). Tests swap in a cheaper hasher.
+password_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    return password_hasher.hash("not-a-real-password")
+
+
+def verify_password(hashed: str | None, password: str) -> bool:
+    """True when `password` matches; an unknown user costs the same time as a wrong password."""
+    try:
+        return password_hasher.verify(hashed or _dummy_hash(), password) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_access_token(subject: str, secret: str, ttl_minutes: int, now: datetime | None = None) -> str:
+    issued = now or datetime.now(UTC)
+    claims = {"sub": subject, "iat": issued, "exp": issued + timedelta(minutes=ttl_minutes)}
+    return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(token: str, secret: str) -> str:
+    """The token's subject; raises jwt.PyJWTError when it is invalid or expired."""
+    claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
+    return str(claims["sub"])

@@ -1,0 +1,69 @@
+"""The booking API application (`app.main:app`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from app.api.routes import auth, bookings, flights, holds, ops
+from app.core.config import Settings, get_settings
+from app.core.db import DatabaseUnavailable, make_engine, make_sessionmaker
+from app.core.logging import RequestLogMiddleware, configure_logging
+
+log = logging.getLogger("booking.app")
+
+DB_UNAVAILABLE_DETAIL = "database temporarily unavailable; retry shortly"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    application = FastAPI(
+        title="Booking API",
+        version="1.0.0",
+        description="Flights, seat holds and bookings.",
+        lifespan=lifespan,
+    )
+    application.state.settings = settings
+    application.state.engine = engine
+    application.state.sessionmaker = make_sessionmaker(engine)
+    if settings.JWT_SECRET is not None:
+        application.state.jwt_secret = settings.JWT_SECRET.get_secret_value()
+    else:
+        # Tokens then only work within this process; `serve` sets one for all its workers.
+        log.warning("JWT_SECRET is not set; using a random per-process signing key")
+        application.state.jwt_secret = secrets.token_urlsafe(32)
+
+    application.add_middleware(RequestLogMiddleware)
+    for module in (ops, auth, flights, holds, bookings):
+        application.include_router(module.router)
+
+    @application.exception_handler(sa.exc.OperationalError)
+    @application.exception_handler(sa.exc.InterfaceError)
+    @application.exception_handler(sa.exc.TimeoutError)
+    @application.exception_handler(DatabaseUnavailable)
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return JSONResponse(
+            {"detail": DB_UNAVAILABLE_DETAIL},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": ops.RETRY_AFTER_SECONDS},
+        )
+
+    return application
+
+
+app = create_app()

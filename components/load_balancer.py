@@ -1,0 +1,284 @@
+"""LoadBalancer: internet-facing ALB, the API's target group and the listeners.
+
+HTTP forwards to the API, or, once `https.certificateArn` is set, redirects to an HTTPS listener with a
+TLS 1.3 policy. In prod the ALB is deletion-protected and writes access logs to a private, encrypted S3
+bucket that expires them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_policies import to_json
+
+# TLS 1.3 and 1.2 with forward-secret ciphers only ("Res"): the console's recommended policy.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+HEALTH_CHECK_PATH = "/healthz"
+ACCESS_LOG_PREFIX = "alb"
+
+# Regions launched before August 2022 deliver ALB access logs from a regional ELB account; newer
+# regions use the log delivery service principal.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ELB_ACCOUNT_BY_REGION = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+}
+
+
+def access_log_bucket_policy(bucket_arn: str, region: str, account_id: str) -> dict[str, Any]:
+    """Lets ELB write this account's access logs under the prefix, and refuses any non-TLS access."""
+    elb_account = ELB_ACCOUNT_BY_REGION.get(region)
+    principal: dict[str, str] = (
+        {"AWS": f"arn:aws:iam::{elb_account}:root"}
+        if elb_account
+        else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ElbLogDelivery",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"],
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:*"],
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    security_group_id: pulumi.Input[str]
+    load_balancer_name: str
+    target_group_name: str
+    container_port: int
+    deregistration_delay_seconds: int
+    idle_timeout_seconds: int = 60
+    certificate_arn: str = ""
+    deletion_protection: bool = False
+    access_logs: bool = False
+    access_log_retention_days: int = 90
+    health_check_interval_seconds: int = 10
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    """`app/<name>/<id>`: the `LoadBalancer` dimension of AWS/ApplicationELB metrics."""
+    dns_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
+    """`targetgroup/<name>/<id>`: the `TargetGroup` dimension of AWS/ApplicationELB metrics."""
+    listener_arn: pulumi.Output[str]
+    """The listener that forwards to the API (HTTPS when a certificate is set, else HTTP)."""
+    access_log_bucket: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("booking:components:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        access_logs: aws.lb.LoadBalancerAccessLogsArgs | None = None
+        log_dependencies: list[pulumi.Resource] = []
+        self.access_log_bucket = None
+        if args.access_logs:
+            bucket = self._access_log_bucket(name, args.access_log_retention_days)
+            log_dependencies = [bucket[1]]
+            access_logs = aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=bucket[0].bucket, prefix=ACCESS_LOG_PREFIX, enabled=True
+            )
+            self.access_log_bucket = bucket[0].bucket
+
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            name=args.load_balancer_name,
+            load_balancer_type="application",
+            internal=False,
+            ip_address_type="ipv4",
+            subnets=args.subnet_ids,
+            security_groups=[args.security_group_id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="strictest",
+            enable_deletion_protection=args.deletion_protection,
+            idle_timeout=args.idle_timeout_seconds,
+            access_logs=access_logs,
+            # The bucket policy must exist before ELB checks it can write there.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=log_dependencies),
+        )
+
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            name=args.target_group_name,
+            vpc_id=args.vpc_id,
+            target_type="ip",
+            protocol="HTTP",
+            port=args.container_port,
+            deregistration_delay=args.deregistration_delay_seconds,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                path=HEALTH_CHECK_PATH,
+                protocol="HTTP",
+                port="traffic-port",
+                matcher="200",
+                interval=args.health_check_interval_seconds,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+        )
+        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+
+        if args.certificate_arn:
+            https = aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=alb.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=args.certificate_arn,
+                default_actions=forward,
+                opts=child,
+            )
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[
+                    aws.lb.ListenerDefaultActionArgs(
+                        type="redirect",
+                        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                            protocol="HTTPS", port="443", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+                opts=child,
+            )
+            self.listener_arn = https.arn
+            self.url = alb.dns_name.apply(lambda dns: f"https://{dns}")
+        else:
+            http = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=forward,
+                opts=child,
+            )
+            self.listener_arn = http.arn
+            self.url = alb.dns_name.apply(lambda dns: f"http://{dns}")
+
+        self.arn = alb.arn
+        self.arn_suffix = alb.arn_suffix
+        self.dns_name = alb.dns_name
+        self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "arnSuffix": self.arn_suffix,
+                "dnsName": self.dns_name,
+                "url": self.url,
+                "targetGroupArn": self.target_group_arn,
+                "targetGroupArnSuffix": self.target_group_arn_suffix,
+                "listenerArn": self.listener_arn,
+            }
+        )
+
+    def _access_log_bucket(self, name: str, retention_days: int) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False, opts=child)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        # ALB access logs support SSE-S3 only (not SSE-KMS).
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{ACCESS_LOG_PREFIX}/"),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=1
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        policy = aws.s3.BucketPolicy(
+            f"{name}-access-logs",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, region.region, caller.account_id).apply(
+                lambda a: to_json(access_log_bucket_policy(a[0], a[1], a[2]))
+            ),
+            opts=child,
+        )
+        return bucket, policy

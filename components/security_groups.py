@@ -1,0 +1,128 @@
+"""SecurityGroups: the three security groups and every rule between them, nothing else.
+
+    internet (0.0.0.0/0, ::/0) ──80/443──► ALB SG ──container port──► service SG ──5432──► database SG
+
+The service also needs HTTPS out to AWS APIs (ECR, Secrets Manager, CloudWatch Logs) through NAT.
+The database SG has no egress rule at all: RDS answers on the established connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+WORLD_IPV4 = "0.0.0.0/0"
+WORLD_IPV6 = "::/0"
+POSTGRES_PORT = 5432
+LISTENER_PORTS = (80, 443)
+
+
+@dataclass(frozen=True)
+class SecurityGroupsArgs:
+    vpc_id: pulumi.Input[str]
+    container_port: int
+
+
+class SecurityGroups(pulumi.ComponentResource):
+    alb_security_group_id: pulumi.Output[str]
+    service_security_group_id: pulumi.Output[str]
+    database_security_group_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: SecurityGroupsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("booking:components:SecurityGroups", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        def group(role: str, description: str) -> aws.ec2.SecurityGroup:
+            # No inline rules: the provider then also removes AWS's default allow-all egress rule.
+            return aws.ec2.SecurityGroup(
+                f"{name}-{role}",
+                vpc_id=args.vpc_id,
+                description=description,
+                tags={"Name": f"{name}-{role}"},
+                opts=child,
+            )
+
+        alb = group("alb", "Load balancer: HTTP/HTTPS from the internet")
+        service = group("service", "API tasks: only from the load balancer")
+        database = group("database", "PostgreSQL: only from the API tasks")
+
+        for port in LISTENER_PORTS:
+            for family, cidr in (("ipv4", WORLD_IPV4), ("ipv6", WORLD_IPV6)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-in-{port}-{family}",
+                    security_group_id=alb.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    description=f"internet to load balancer port {port}",
+                    cidr_ipv4=cidr if family == "ipv4" else None,
+                    cidr_ipv6=cidr if family == "ipv6" else None,
+                    opts=child,
+                )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-out-service",
+            security_group_id=alb.id,
+            referenced_security_group_id=service.id,
+            ip_protocol="tcp",
+            from_port=args.container_port,
+            to_port=args.container_port,
+            description="load balancer to API tasks",
+            opts=child,
+        )
+
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-service-in-alb",
+            security_group_id=service.id,
+            referenced_security_group_id=alb.id,
+            ip_protocol="tcp",
+            from_port=args.container_port,
+            to_port=args.container_port,
+            description="load balancer to API tasks",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-service-out-database",
+            security_group_id=service.id,
+            referenced_security_group_id=database.id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="API tasks to PostgreSQL",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-service-out-https",
+            security_group_id=service.id,
+            cidr_ipv4=WORLD_IPV4,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="API tasks to AWS APIs (ECR, Secrets Manager, CloudWatch Logs)",
+            opts=child,
+        )
+
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-database-in-service",
+            security_group_id=database.id,
+            referenced_security_group_id=service.id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="API tasks to PostgreSQL",
+            opts=child,
+        )
+
+        self.alb_security_group_id = alb.id
+        self.service_security_group_id = service.id
+        self.database_security_group_id = database.id
+        self.register_outputs(
+            {
+                "albSecurityGroupId": alb.id,
+                "serviceSecurityGroupId": service.id,
+                "databaseSecurityGroupId": database.id,
+            }
+        )

@@ -1,0 +1,162 @@
+"""The booking stack, read top to bottom like the architecture diagram (../shared/DESIGN.md).
+
+    settings → Network → SecurityGroups → LoadBalancer → Registry → AppSecrets → Database → Service
+    → outputs
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.database import Database, DatabaseArgs
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network import Network, NetworkArgs
+from components.registry import Registry, RegistryArgs
+from components.secrets import AppSecrets, AppSecretsArgs
+from components.security_groups import SecurityGroups, SecurityGroupsArgs
+from components.service import Service, ServiceArgs
+from stacks.settings import load_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Config first: a bad value stops the program here, before any resource is declared.
+settings = load_settings()
+names = settings.names
+
+# One explicit provider carries the default tags, so every taggable resource gets them.
+aws_provider = aws.Provider(
+    "aws",
+    region=settings.region,
+    default_tags=aws.ProviderDefaultTagsArgs(tags=settings.tags),
+)
+on_aws = pulumi.ResourceOptions(providers=[aws_provider])
+
+network = Network(
+    names.base,
+    NetworkArgs(
+        cidr_block=settings.network.cidr_block,
+        availability_zones=settings.network.availability_zones,
+        nat_gateways=settings.network.nat_gateways,
+        flow_log_retention_days=settings.network.flow_log_retention_days,
+    ),
+    opts=on_aws,
+)
+
+security_groups = SecurityGroups(
+    names.base,
+    SecurityGroupsArgs(vpc_id=network.vpc_id, container_port=settings.service.container_port),
+    opts=on_aws,
+)
+
+load_balancer = LoadBalancer(
+    names.base,
+    LoadBalancerArgs(
+        vpc_id=network.vpc_id,
+        subnet_ids=list(network.public_subnet_ids),
+        security_group_id=security_groups.alb_security_group_id,
+        load_balancer_name=names.load_balancer,
+        target_group_name=names.target_group,
+        container_port=settings.service.container_port,
+        deregistration_delay_seconds=settings.load_balancer.deregistration_delay_seconds,
+        idle_timeout_seconds=settings.load_balancer.idle_timeout_seconds,
+        certificate_arn=settings.https.certificate_arn,
+        deletion_protection=settings.load_balancer.deletion_protection,
+        access_logs=settings.load_balancer.access_logs,
+        access_log_retention_days=settings.load_balancer.access_log_retention_days,
+    ),
+    opts=on_aws,
+)
+
+registry = Registry(
+    names.base,
+    RegistryArgs(
+        name_prefix=names.base,
+        image_tag=settings.image.tag,
+        architecture=settings.service.architecture,
+        build_context=str(REPO_ROOT / "app"),
+        dockerfile=str(REPO_ROOT / "app" / "Dockerfile"),
+        keep_last_images=settings.image.keep_images,
+        force_delete=not settings.is_prod,
+    ),
+    opts=on_aws,
+)
+
+app_secrets = AppSecrets(
+    names.base,
+    # Dev deletes secrets at once so the stack can be destroyed and re-created under the same names.
+    AppSecretsArgs(name_prefix=names.base, recovery_window_days=30 if settings.is_prod else 0),
+    opts=on_aws,
+)
+
+database = Database(
+    names.base,
+    DatabaseArgs(
+        name_prefix=names.base,
+        subnet_ids=network.isolated_subnet_ids,
+        security_group_id=security_groups.database_security_group_id,
+        engine_version=settings.database.engine_version,
+        instance_class=settings.database.instance_class,
+        allocated_storage_gb=settings.database.allocated_storage_gb,
+        max_allocated_storage_gb=settings.database.max_allocated_storage_gb,
+        multi_az=settings.database.multi_az,
+        backup_retention_days=settings.database.backup_retention_days,
+        deletion_protection=settings.database.deletion_protection,
+        final_snapshot=settings.database.final_snapshot,
+        performance_insights_retention_days=7 if settings.database.performance_insights else 0,
+        log_retention_days=settings.service.log_retention_days,
+    ),
+    opts=on_aws,
+)
+
+service = Service(
+    names.base,
+    ServiceArgs(
+        cluster_name=names.cluster,
+        service_name=names.service,
+        log_group_name=names.log_group,
+        region=settings.region,
+        subnet_ids=network.service_subnet_ids,
+        assign_public_ip=network.service_assign_public_ip,
+        security_group_id=security_groups.service_security_group_id,
+        target_group_arn=load_balancer.target_group_arn,
+        load_balancer_arn_suffix=load_balancer.arn_suffix,
+        target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+        listener_arn=load_balancer.listener_arn,
+        image=registry.image_uri,
+        db_host=database.address,
+        db_port=database.port,
+        db_name=database.db_name,
+        db_secret_arn=database.master_secret_arn,
+        jwt_secret_arn=app_secrets.jwt_secret_arn,
+        cpu=settings.service.cpu,
+        memory=settings.service.memory,
+        architecture=settings.service.architecture,
+        spot=settings.service.spot,
+        container_port=settings.service.container_port,
+        desired_count=settings.service.desired_count,
+        min_count=settings.service.min_count,
+        max_count=settings.service.max_count,
+        health_check_grace_period_seconds=settings.service.health_check_grace_period_seconds,
+        stop_timeout_seconds=settings.service.stop_timeout_seconds,
+        log_retention_days=settings.service.log_retention_days,
+        log_level=settings.service.log_level,
+        cpu_target_percent=settings.service.cpu_target_percent,
+        requests_per_target=settings.service.requests_per_target,
+        wait_for_steady_state=settings.service.wait_for_steady_state,
+        fail_on_rollback=settings.service.fail_on_rollback,
+    ),
+    opts=on_aws,
+)
+
+pulumi.export("url", load_balancer.url)
+pulumi.export("ecrRepositoryUrl", registry.repository_url)
+pulumi.export("image", registry.image_uri)
+pulumi.export("imageDigest", registry.image_digest)
+pulumi.export("clusterName", service.cluster_name)
+pulumi.export("serviceName", service.service_name)
+pulumi.export("databaseEndpoint", database.endpoint)
+pulumi.export("databaseSecretArn", database.master_secret_arn)
+pulumi.export("logGroupName", service.log_group_name)

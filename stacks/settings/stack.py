@@ -1,0 +1,269 @@
+"""The whole stack's settings, read from `pulumi.Config` in one place and validated before any resource.
+
+`load_settings()` is the only function in the program that touches config. It enumerates every
+`booking:*` key (unknown sections are errors, not ignored), parses each section into a frozen
+dataclass, derives physical names from the project and stack and checks them against AWS's limits,
+and enforces the prod invariants. Any problem raises `ConfigError` naming the key, the value and what
+is allowed; nothing has been declared yet at that point.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.settings._base import NAMESPACE, ConfigError, Section
+from stacks.settings.database import DatabaseSettings, parse_database
+from stacks.settings.https import HttpsSettings, parse_https
+from stacks.settings.image import ImageSettings, parse_image
+from stacks.settings.load_balancer import LoadBalancerSettings, parse_load_balancer
+from stacks.settings.network import NetworkSettings, parse_network
+from stacks.settings.service import ServiceSettings, parse_service
+
+# Sections other engineers parse (notifications.py, alarms.py) are listed so they are not "unknown".
+SECTIONS = (
+    "network",
+    "service",
+    "loadBalancer",
+    "database",
+    "image",
+    "https",
+    "notifications",
+    "alarms",
+)
+REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+PROD_STACKS = frozenset({"prod"})
+
+# AWS limits on the physical names derived from `<project>-<stack>`.
+ALB_NAME_LIMIT = 32
+TARGET_GROUP_NAME_LIMIT = 32
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical names that AWS limits or that people look for in the console."""
+
+    base: str
+    """`<project>-<stack>`, e.g. `booking-dev`: the ECS cluster, the RDS identifier, log group paths."""
+    load_balancer: str
+    target_group: str
+    cluster: str
+    service: str
+    log_group: str
+
+
+def derive_names(project: str, stack: str, container_port: int) -> Names:
+    base = f"{project}-{stack}"
+    return Names(
+        base=base,
+        load_balancer=base,
+        # The port is part of the name so that a port change (which replaces the target group) can
+        # create the new one before deleting the old one without a name clash.
+        target_group=f"{base}-{container_port}",
+        cluster=base,
+        service="api",
+        log_group=f"/ecs/{base}/api",
+    )
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    project: str
+    environment: str
+    """The Pulumi stack name (dev, prod, ...), also the Environment tag."""
+    region: str
+    names: Names
+    network: NetworkSettings
+    service: ServiceSettings
+    load_balancer: LoadBalancerSettings
+    database: DatabaseSettings
+    image: ImageSettings
+    https: HttpsSettings
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment in PROD_STACKS
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Default tags the AWS provider puts on every taggable resource."""
+        return {"Project": self.project, "Environment": self.environment, "ManagedBy": "pulumi"}
+
+
+def read_config() -> dict[str, Any]:
+    """Every config value of the running stack, keyed `namespace:key`, objects decoded from JSON.
+
+    `pulumi.Config` can only look keys up; the runtime's config map (filled by the language host, or by
+    `PULUMI_CONFIG` in the environment) is the one place that lists them all, which is what lets us
+    refuse unknown keys.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return {key: _decode(value) for key, value in merged.items()}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def load_settings(
+    project: str | None = None, stack: str | None = None, config: Mapping[str, Any] | None = None
+) -> StackSettings:
+    """Validated settings; by default for the running program's project, stack and config."""
+    import pulumi
+
+    project = project if project is not None else pulumi.get_project()
+    stack = stack if stack is not None else pulumi.get_stack()
+    config = config if config is not None else read_config()
+    return parse_settings(project, stack, config)
+
+
+def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> StackSettings:
+    prefix = f"{NAMESPACE}:"
+    for key in sorted(config):
+        if key.startswith(prefix) and key[len(prefix) :] not in SECTIONS:
+            raise ConfigError(key, config[key], f"unknown key; allowed keys are {_keys()}")
+
+    region = config.get("aws:region")
+    if not isinstance(region, str) or not REGION.match(region):
+        raise ConfigError("aws:region", region, "is required: an AWS region name like us-east-1")
+
+    if not STACK_NAME.match(stack):
+        raise ConfigError(
+            "stack", stack, "must be lowercase letters, digits and single hyphens, starting with a letter"
+        )
+
+    def section(name: str) -> object:
+        return config.get(f"{prefix}{name}")
+
+    network = parse_network(section("network"))
+    service = parse_service(section("service"))
+    load_balancer = parse_load_balancer(section("loadBalancer"))
+    database = parse_database(section("database"))
+    image = parse_image(section("image"))
+    https = parse_https(section("https"), region)
+
+    names = derive_names(project, stack, service.container_port)
+    longest = max(len(names.load_balancer), len(names.target_group))
+    if longest > TARGET_GROUP_NAME_LIMIT:
+        room = len(stack) - (longest - TARGET_GROUP_NAME_LIMIT)
+        raise ConfigError(
+            "stack",
+            stack,
+            f"must be at most {room} characters: the target group name {names.target_group!r} "
+            f"must fit AWS's {TARGET_GROUP_NAME_LIMIT}-character limit",
+        )
+
+    settings = StackSettings(
+        project=project,
+        environment=stack,
+        region=region,
+        names=names,
+        network=network,
+        service=service,
+        load_balancer=load_balancer,
+        database=database,
+        image=image,
+        https=https,
+    )
+    if settings.is_prod:
+        check_prod(settings)
+    return settings
+
+
+def check_prod(settings: StackSettings) -> None:
+    """Prod is highly available and hard to destroy by accident; refuse a prod config that is not."""
+    rules: list[tuple[str, str, object, bool, str]] = [
+        (
+            "network",
+            "natGateways",
+            settings.network.nat_gateways,
+            settings.network.nat_gateways == "perAz",
+            "must be perAz for the prod stack ",
+        ),
+        (
+            "service",
+            "minCount",
+            settings.service.min_count,
+            settings.service.min_count >= 2,
+            "must be at least 2 for the prod stack",
+        ),
+        (
+            "database",
+            "multiAz",
+            settings.database.multi_az,
+            settings.database.multi_az,
+            "must be true for the prod stack",
+        ),
+        (
+            "database",
+            "deletionProtection",
+            settings.database.deletion_protection,
+            settings.database.deletion_protection,
+            "must be true for the prod stack",
+        ),
+        (
+            "database",
+            "finalSnapshot",
+            settings.database.final_snapshot,
+            settings.database.final_snapshot,
+            "must be true for the prod stack",
+        ),
+        (
+            "database",
+            "backupRetentionDays",
+            settings.database.backup_retention_days,
+            settings.database.backup_retention_days >= 7,
+            "must be at least 7 for the prod stack",
+        ),
+        (
+            "loadBalancer",
+            "deletionProtection",
+            settings.load_balancer.deletion_protection,
+            settings.load_balancer.deletion_protection,
+            "must be true for the prod stack",
+        ),
+        (
+            "loadBalancer",
+            "accessLogs",
+            settings.load_balancer.access_logs,
+            settings.load_balancer.access_logs,
+            "must be true for the prod stack",
+        ),
+        (
+            "service",
+            "logRetentionDays",
+            settings.service.log_retention_days,
+            settings.service.log_retention_days >= 30,
+            "must be at least 30 for the prod stack",
+        ),
+    ]
+    for section, field, value, ok, allowed in rules:
+        if not ok:
+            raise ConfigError(f"{NAMESPACE}:{section}.{field}", value, allowed)
+
+
+def _keys() -> str:
+    return ", ".join(f"{NAMESPACE}:{s}" for s in SECTIONS)
+
+
+__all__ = [
+    "Names",
+    "Section",
+    "StackSettings",
+    "derive_names",
+    "load_settings",
+    "parse_settings",
+    "read_config",
+]
