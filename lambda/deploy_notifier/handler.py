@@ -1,0 +1,552 @@
+"""ECS deployment events (EventBridge) -> one readable e-mail per event (SNS).
+
+AWS's ECS events name neither the cluster nor the image (aws/containers-roadmap#1371), so each event is
+enriched with DescribeServices / DescribeTaskDefinition before it is formatted. Parsing, analysis and
+formatting are pure functions; `handler` is the only place that talks to AWS.
+
+Event shapes (ECS developer guide, "Amazon ECS events"):
+- detail-type "ECS Deployment State Change": detail {eventType INFO|ERROR, eventName
+  SERVICE_DEPLOYMENT_IN_PROGRESS|COMPLETED|FAILED, deploymentId, updatedAt, reason}; the service ARN is
+  only in `resources`.
+- detail-type "ECS Service Action": detail {eventType INFO|WARN|ERROR, eventName, clusterArn, createdAt,
+  and for some events reason, capacityProviderArns}.
+
+Environment: TOPIC_ARN, ENVIRONMENT (required); SERVICE_ARN (events for any other service are skipped);
+CLUSTER_NAME (only needed for old-format service ARNs that omit the cluster); APP_NAME (subject prefix,
+default "booking").
+
+Failure policy: an event we cannot understand is logged and skipped (retrying it cannot help); an SNS
+failure raises so Lambda retries and finally hands the event to the on-failure destination (DLQ).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_sns import SNSClient
+
+logger = logging.getLogger("deploy_notifier")
+logger.setLevel(logging.INFO)
+
+DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
+SERVICE_ACTION_DETAIL_TYPE = "ECS Service Action"
+DEPLOYMENT_EVENTS = {
+    "SERVICE_DEPLOYMENT_IN_PROGRESS": "IN_PROGRESS",
+    "SERVICE_DEPLOYMENT_COMPLETED": "COMPLETED",
+    "SERVICE_DEPLOYMENT_FAILED": "FAILED",
+}
+# Short titles for the documented WARN/ERROR service action events; others fall back to their name.
+SERVICE_ACTION_TITLES = {
+    "SERVICE_TASK_START_IMPAIRED": "tasks are failing to start",
+    "SERVICE_TASK_PLACEMENT_FAILURE": "task placement failed",
+    "SERVICE_TASK_CONFIGURATION_FAILURE": "task configuration error",
+    "SERVICE_DISCOVERY_INSTANCE_UNHEALTHY": "service discovery instance unhealthy",
+    "SERVICE_DAEMON_PLACEMENT_CONSTRAINT_VIOLATED": "daemon placement constraint violated",
+    "ECS_OPERATION_THROTTLED": "ECS API throttled the scheduler",
+    "SERVICE_DISCOVERY_OPERATION_THROTTLED": "Cloud Map API throttled the scheduler",
+    "VPC_LATTICE_TARGET_UNHEALTHY": "VPC Lattice target unhealthy",
+}
+SUBJECT_MAX = 100  # SNS limit for e-mail subjects: ASCII, no line breaks
+_SERVICE_ARN = re.compile(
+    r"^arn:(?P<partition>[\w-]+):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):service/(?P<path>.+)$"
+)
+_TASK_DEFINITION_ARN = re.compile(r"task-definition/(?P<family>[^:/]+):(?P<revision>\d+)$")
+
+Severity = Literal["info", "warning", "error"]
+
+
+class SkipEvent(Exception):
+    """The event is not one we notify about; the message says why."""
+
+
+# --- parsing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EcsEvent:
+    kind: Literal["deployment", "service_action"]
+    event_id: str
+    event_name: str
+    event_type: str
+    service_arn: str
+    region: str
+    account: str
+    cluster: str | None
+    service: str
+    deployment_id: str | None
+    reason: str | None
+    at: datetime | None
+    capacity_providers: tuple[str, ...] = ()
+
+
+def parse_event(event: object, *, expected_service_arn: str | None, fallback_cluster: str | None) -> EcsEvent:
+    """Validate an EventBridge event against AWS's documented shape; raise SkipEvent otherwise."""
+    if not isinstance(event, Mapping):
+        raise SkipEvent(f"event is a {type(event).__name__}, not an object")
+    if event.get("source") != "aws.ecs":
+        raise SkipEvent(f"source {event.get('source')!r} is not aws.ecs")
+    detail_type = event.get("detail-type")
+    if detail_type not in (DEPLOYMENT_DETAIL_TYPE, SERVICE_ACTION_DETAIL_TYPE):
+        raise SkipEvent(f"detail-type {detail_type!r} is not handled")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise SkipEvent("detail is missing or not an object")
+    event_name = _text(detail, "eventName")
+    event_type = _text(detail, "eventType")
+    if event_name is None or event_type is None:
+        raise SkipEvent("detail.eventName or detail.eventType is missing")
+
+    resources = event.get("resources")
+    service_arns = (
+        [r for r in resources if isinstance(r, str) and _SERVICE_ARN.match(r)]
+        if isinstance(resources, list)
+        else []
+    )
+    if not service_arns:
+        raise SkipEvent("resources holds no ECS service ARN")
+    service_arn = service_arns[0]
+    if expected_service_arn and service_arn != expected_service_arn:
+        raise SkipEvent(f"event is for {service_arn}, this notifier watches {expected_service_arn}")
+    match = _SERVICE_ARN.match(service_arn)
+    assert match is not None
+    path = match["path"].split("/")
+    service = path[-1]
+    # New-format ARNs are service/<cluster>/<service>; old ones omit the cluster.
+    cluster = (
+        path[0] if len(path) == 2 else _cluster_from_arn(_text(detail, "clusterArn")) or fallback_cluster
+    )
+
+    if detail_type == DEPLOYMENT_DETAIL_TYPE:
+        if event_name not in DEPLOYMENT_EVENTS:
+            raise SkipEvent(f"deployment event {event_name!r} is not a documented deployment state")
+        deployment_id = _text(detail, "deploymentId")
+        if deployment_id is None:
+            raise SkipEvent("detail.deploymentId is missing")
+        kind: Literal["deployment", "service_action"] = "deployment"
+        at = _timestamp(detail.get("updatedAt"))
+    else:
+        if event_type not in ("WARN", "ERROR"):
+            raise SkipEvent(f"service action {event_name} is {event_type}; only WARN and ERROR are reported")
+        deployment_id = None
+        kind = "service_action"
+        at = _timestamp(detail.get("createdAt"))
+    providers = detail.get("capacityProviderArns")
+    return EcsEvent(
+        kind=kind,
+        event_id=str(event.get("id") or ""),
+        event_name=event_name,
+        event_type=event_type,
+        service_arn=service_arn,
+        region=match["region"],
+        account=match["account"],
+        cluster=cluster,
+        service=service,
+        deployment_id=deployment_id,
+        reason=_text(detail, "reason"),
+        at=at or _timestamp(event.get("time")),
+        capacity_providers=tuple(p.rsplit("/", 1)[-1] for p in providers if isinstance(p, str))
+        if isinstance(providers, list)
+        else (),
+    )
+
+
+def _text(mapping: Mapping[str, Any], key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _cluster_from_arn(arn: str | None) -> str | None:
+    return arn.rsplit("/", 1)[-1] if arn and ":cluster/" in arn else None
+
+
+def _timestamp(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --- enrichment (data from DescribeServices / DescribeTaskDefinition) --------------------------------
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: str
+    rollout_state: str | None = None
+    desired: int | None = None
+    running: int | None = None
+    pending: int | None = None
+    failed: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    cluster: str | None = None
+    service: str | None = None
+    circuit_breaker_rollback: bool | None = None
+    deployments: tuple[Deployment, ...] = ()
+    images: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task definition ARN -> images
+    problems: tuple[str, ...] = ()  # why some details are missing
+
+
+def enrichment_from_service(service: Mapping[str, Any]) -> Enrichment:
+    """The parts of a DescribeServices `services[0]` the e-mail needs."""
+    deployments = tuple(
+        Deployment(
+            id=str(d.get("id", "")),
+            status=str(d.get("status", "")),
+            task_definition=str(d.get("taskDefinition", "")),
+            rollout_state=d.get("rolloutState"),
+            desired=d.get("desiredCount"),
+            running=d.get("runningCount"),
+            pending=d.get("pendingCount"),
+            failed=d.get("failedTasks"),
+            created_at=_timestamp(d.get("createdAt")),
+        )
+        for d in service.get("deployments", [])
+        if isinstance(d, Mapping)
+    )
+    breaker = (service.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
+    return Enrichment(
+        cluster=_cluster_from_arn(service.get("clusterArn")),
+        service=service.get("serviceName"),
+        circuit_breaker_rollback=bool(breaker.get("enable") and breaker.get("rollback"))
+        if isinstance(breaker, Mapping)
+        else None,
+        deployments=deployments,
+    )
+
+
+def container_images(task_definition: Mapping[str, Any]) -> tuple[str, ...]:
+    """`name: image` per container of a DescribeTaskDefinition `taskDefinition`."""
+    return tuple(
+        f"{c.get('name', '?')}: {c.get('image', '?')}"
+        for c in task_definition.get("containerDefinitions", [])
+        if isinstance(c, Mapping)
+    )
+
+
+# --- analysis and formatting -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    body: str
+    attributes: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Assessment:
+    status: str
+    rollback: bool | None  # None: unknown
+    this: Deployment | None
+    from_td: str | None
+    to_td: str | None
+
+
+def _revision(task_definition: str | None) -> tuple[str, int] | None:
+    match = _TASK_DEFINITION_ARN.search(task_definition or "")
+    return (match["family"], int(match["revision"])) if match else None
+
+
+def short_task_definition(arn: str | None) -> str | None:
+    """`arn:...:task-definition/booking-api:7` -> `booking-api:7`."""
+    return arn.rsplit("/", 1)[-1] if arn else None
+
+
+def _assess(event: EcsEvent, enrichment: Enrichment | None) -> _Assessment:
+    status = DEPLOYMENT_EVENTS[event.event_name]
+    deployments = enrichment.deployments if enrichment else ()
+    this = next((d for d in deployments if d.id == event.deployment_id), None)
+    primary = next((d for d in deployments if d.status == "PRIMARY"), None)
+    others = [d for d in deployments if this is None or d.id != this.id]
+    reason = (event.reason or "").lower()
+
+    rollback: bool | None = None
+    if "rolling back" in reason:
+        # Documented reason of a rollback: "ECS deployment circuit breaker: rolling back to deploymentId ..."
+        rollback = True
+    elif status == "FAILED":
+        if this is not None and primary is not None and primary.id != this.id:
+            rollback = True  # ECS already started the rollback deployment, now PRIMARY
+        elif enrichment is not None and enrichment.circuit_breaker_rollback is not None:
+            rollback = enrichment.circuit_breaker_rollback
+    elif this is not None and others:
+        # A deployment whose task definition is older than the one it replaces is a rollback.
+        mine = _revision(this.task_definition)
+        rollback = any(
+            mine is not None
+            and (other := _revision(d.task_definition)) is not None
+            and other[0] == mine[0]
+            and other[1] > mine[1]
+            for d in others
+        )
+    elif this is not None:
+        rollback = False
+
+    from_td: str | None = None
+    to_td: str | None = None
+    if this is not None:
+        if status == "FAILED" and rollback and primary is not None and primary.id != this.id:
+            from_td, to_td = this.task_definition, primary.task_definition
+        else:
+            previous = sorted(others, key=lambda d: d.created_at or datetime.min.replace(tzinfo=UTC))
+            from_td = previous[-1].task_definition if previous else None
+            to_td = this.task_definition
+    return _Assessment(status=status, rollback=rollback, this=this, from_td=from_td, to_td=to_td)
+
+
+def _label(app: str, service: str) -> str:
+    return service if service.lower().startswith(app.lower()) else f"{app} {service}"
+
+
+def ascii_subject(text: str) -> str:
+    """SNS rejects subjects over 100 characters, non-ASCII or with line breaks."""
+    clean = " ".join(text.encode("ascii", "replace").decode("ascii").split())
+    return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3] + "..."
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else None
+
+
+def format_duration(seconds: float) -> str:
+    total = max(round(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def console_links(event: EcsEvent, cluster: str | None) -> list[tuple[str, str]]:
+    if not cluster:
+        return []
+    base = f"https://{event.region}.console.aws.amazon.com/ecs/v2/clusters/{cluster}/services/{event.service}"
+    links = [("Service console", f"{base}/health?region={event.region}")]
+    if event.kind == "deployment":
+        links.append(("Deployments", f"{base}/deployments?region={event.region}"))
+    return links
+
+
+def build_notification(
+    event: EcsEvent, enrichment: Enrichment | None, *, environment: str, app: str = "booking"
+) -> Notification:
+    cluster = (enrichment.cluster if enrichment else None) or event.cluster
+    label = _label(app, event.service)
+    lines: list[tuple[str, str | None]] = [
+        ("Environment", environment),
+        ("Service", event.service),
+        ("Cluster", cluster),
+    ]
+    if event.kind == "deployment":
+        assessment = _assess(event, enrichment)
+        status = assessment.status
+        if status == "FAILED":
+            severity: Severity = "error"
+            suffix = {True: " (rolled back)", False: " (not rolled back)", None: ""}[assessment.rollback]
+            headline = f"deployment FAILED{suffix}"
+            target = short_task_definition(assessment.to_td) or "the previous deployment"
+            status_text = (
+                "FAILED"
+                + {
+                    True: f", rolling back to {target}",
+                    False: ", no automatic rollback",
+                    None: "",
+                }[assessment.rollback]
+            )
+        elif assessment.rollback:
+            severity = "warning"
+            headline = f"rollback {status}"
+            status_text = f"{status} (rollback to an earlier revision)"
+        else:
+            severity = "info"
+            headline = f"deployment {status}"
+            status_text = status
+        lines += [
+            ("Status", status_text),
+            ("Reason", event.reason),
+            ("Deployment", event.deployment_id),
+        ]
+        if assessment.to_td:
+            old = short_task_definition(assessment.from_td)
+            new = short_task_definition(assessment.to_td)
+            lines.append(("Revision", f"{old} -> {new}" if old else new))
+        images = enrichment.images if enrichment else {}
+        # A rollback moves away from the image that failed, back to the one that worked.
+        to_label, from_label = (
+            ("Restored image", "Failed image") if assessment.rollback else ("Image", "Previous image")
+        )
+        lines += [(from_label, image) for image in images.get(assessment.from_td or "", ())]
+        lines += [(to_label, image) for image in images.get(assessment.to_td or "", ())]
+        this = assessment.this
+        if this is not None and this.desired is not None:
+            counts = f"{this.running or 0} running of {this.desired} desired"
+            extras = [f"{n} {what}" for n, what in ((this.pending, "pending"), (this.failed, "failed")) if n]
+            lines.append(("Tasks", counts + (f" ({', '.join(extras)})" if extras else "")))
+        started = this.created_at if this else None
+        lines += [("Started", _when(started)), ("Time", _when(event.at))]
+        if started and event.at and status != "IN_PROGRESS":
+            lines.append(("Duration", format_duration((event.at - started).total_seconds())))
+        status_attribute = status
+    else:
+        severity = "error" if event.event_type == "ERROR" else "warning"
+        title = SERVICE_ACTION_TITLES.get(event.event_name, event.event_name)
+        headline = f"{event.event_type} {title}"
+        lines += [
+            ("Status", f"{event.event_type} {event.event_name}"),
+            ("Reason", event.reason),
+            ("Capacity", ", ".join(event.capacity_providers) or None),
+            ("Time", _when(event.at)),
+        ]
+        status_attribute = event.event_name
+
+    lines += console_links(event, cluster)
+    lines += [("Region", event.region), ("Account", event.account), ("Event id", event.event_id or None)]
+    subject = ascii_subject(f"[{environment}] {label}: {headline}")
+    width = max(len(key) for key, value in lines if value) + 2
+    body_lines = [subject, ""]
+    body_lines += [f"{key + ':':<{width}}{value}" for key, value in lines if value]
+    if enrichment is None or enrichment.problems:
+        problems = enrichment.problems if enrichment else ("ECS was not asked",)
+        body_lines += ["", "Some details are missing: " + "; ".join(problems)]
+    return Notification(
+        subject=subject,
+        body="\n".join(body_lines) + "\n",
+        attributes={"environment": environment, "status": status_attribute, "severity": severity},
+    )
+
+
+# --- AWS I/O -----------------------------------------------------------------------------------------
+
+
+def enrich(ecs: ECSClient, event: EcsEvent) -> Enrichment:
+    """Ask ECS what the event leaves out; on any error, keep what we have and say why."""
+    if event.kind != "deployment":
+        return Enrichment()
+    try:
+        response = ecs.describe_services(cluster=event.cluster or "default", services=[event.service_arn])
+        services = response.get("services") or []
+        if not services:
+            failures = response.get("failures") or [{}]
+            raise LookupError(f"DescribeServices found no service ({failures[0].get('reason', 'unknown')})")
+        enrichment = enrichment_from_service(services[0])
+    except Exception as err:  # the e-mail still goes out with what the event carries
+        logger.warning("enrichment failed", extra={"step": "DescribeServices", "error": repr(err)})
+        return Enrichment(problems=(f"DescribeServices failed: {err}",))
+
+    this = next((d for d in enrichment.deployments if d.id == event.deployment_id), None)
+    problems: list[str] = []
+    if this is None:
+        problems.append(f"deployment {event.deployment_id} is no longer listed by DescribeServices")
+    assessment = _assess(event, enrichment)
+    images: dict[str, tuple[str, ...]] = {}
+    for arn in dict.fromkeys(a for a in (assessment.to_td, assessment.from_td) if a):
+        try:
+            images[arn] = container_images(ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"])
+        except Exception as err:
+            logger.warning(
+                "enrichment failed",
+                extra={"step": "DescribeTaskDefinition", "taskDefinition": arn, "error": repr(err)},
+            )
+            problems.append(f"DescribeTaskDefinition {short_task_definition(arn)} failed: {err}")
+    return Enrichment(
+        cluster=enrichment.cluster,
+        service=enrichment.service,
+        circuit_breaker_rollback=enrichment.circuit_breaker_rollback,
+        deployments=enrichment.deployments,
+        images=images,
+        problems=tuple(problems),
+    )
+
+
+def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=notification.subject,
+        Message=notification.body,
+        MessageAttributes={
+            key: {"DataType": "String", "StringValue": value}
+            for key, value in notification.attributes.items()
+        },
+    )
+    return str(response["MessageId"])
+
+
+@functools.cache
+def _ecs() -> ECSClient:
+    # One client per execution environment; boto3 ships with the Lambda runtime, it is not packaged.
+    return boto3.client("ecs")
+
+
+@functools.cache
+def _sns() -> SNSClient:
+    return boto3.client("sns")
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    topic_arn = os.environ["TOPIC_ARN"]
+    environment = os.environ["ENVIRONMENT"]
+    event_id = event.get("id") if isinstance(event, Mapping) else None
+    try:
+        parsed = parse_event(
+            event,
+            expected_service_arn=os.environ.get("SERVICE_ARN") or None,
+            fallback_cluster=os.environ.get("CLUSTER_NAME") or None,
+        )
+    except SkipEvent as skip:
+        logger.warning("event skipped", extra={"eventId": event_id, "why": str(skip)})
+        return {"published": False, "skipped": str(skip)}
+
+    enrichment = enrich(_ecs(), parsed)
+    notification = build_notification(
+        parsed, enrichment, environment=environment, app=os.environ.get("APP_NAME", "booking")
+    )
+    # No try/except: a failed publish must fail the invocation so Lambda retries, then the DLQ keeps it.
+    message_id = publish(_sns(), topic_arn, notification)
+    logger.info(
+        "notification published",
+        extra={
+            "eventId": parsed.event_id,
+            "eventName": parsed.event_name,
+            "deploymentId": parsed.deployment_id,
+            "subject": notification.subject,
+            "messageId": message_id,
+            **notification.attributes,
+        },
+    )
+    return {"published": True, "messageId": message_id, "subject": notification.subject}
+
+
+__all__: Sequence[str] = [
+    "EcsEvent",
+    "Enrichment",
+    "Notification",
+    "SkipEvent",
+    "build_notification",
+    "enrich",
+    "handler",
+    "parse_event",
+]

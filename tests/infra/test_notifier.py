@@ -1,0 +1,355 @@
+"""DeployNotifier on its own under Pulumi mocks, and its EventBridge pattern under a real matcher (moto)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pulumi
+import pytest
+from moto import mock_aws
+
+from components.notifier import (
+    LAMBDA_SOURCE_DIR,
+    DeployNotifier,
+    DeployNotifierArgs,
+    event_pattern,
+    lambda_archive,
+    subscription_resource_suffix,
+)
+from stacks.settings.notifications import EmailSubscription
+from tests.ecs_sample_events import (
+    ACCOUNT,
+    REGION,
+    deployment_event,
+    service_action_event,
+    service_arn,
+    task_state_change_event,
+)
+
+CLUSTER = "booking-prod"
+SERVICE = "api"
+SERVICE_ARN = service_arn(CLUSTER, SERVICE)
+
+
+@dataclass(frozen=True)
+class Declared:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+class Recorder(pulumi.runtime.Mocks):
+    """Records what the component declares and answers with the ARNs AWS would assign."""
+
+    def __init__(self) -> None:
+        self.resources: list[Declared] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        name = str(inputs.get("name", args.name))  # the physical name when the component sets one
+        outputs = dict(inputs)
+        arn = {
+            "aws:sns/topic:Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
+            "aws:sqs/queue:Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
+            "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "aws:lambda/function:Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+            "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}",
+        }.get(args.typ)
+        if arn:
+            outputs.setdefault("arn", arn)
+            outputs.setdefault("name", name)
+        if args.typ == "aws:sqs/queue:Queue":
+            outputs["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        self.resources.append(Declared(args.typ, args.name, inputs))
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+SUBSCRIPTIONS = (
+    EmailSubscription("ops@example.com", "all"),
+    EmailSubscription("oncall@example.com", "failures"),
+)
+
+
+def declare(**overrides: Any) -> tuple[list[Declared], dict[str, Any]]:
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(recorder, project="booking", stack="prod", preview=False)
+    outputs: dict[str, Any] = {}
+    args = DeployNotifierArgs(
+        **{
+            "name_prefix": "booking-prod",
+            "environment": "prod",
+            "cluster_name": CLUSTER,
+            "service_arn": SERVICE_ARN,
+            "subscriptions": SUBSCRIPTIONS,
+            "log_retention_days": 90,
+            **overrides,
+        }
+    )
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output[Any]:
+        notifier = DeployNotifier("deploy-notifier", args)
+        names = ["topic_arn", "function_name", "dead_letter_queue_name", "dead_letter_queue_arn", "rule_name"]
+        return pulumi.Output.all(*(getattr(notifier, n) for n in names)).apply(
+            lambda values: outputs.update(zip(names, values, strict=True))
+        )
+
+    run()
+    return recorder.resources, outputs
+
+
+@pytest.fixture(scope="module")
+def declared() -> tuple[list[Declared], dict[str, Any]]:
+    return declare()
+
+
+def only(resources: list[Declared], type_: str) -> Declared:
+    [match] = [r for r in resources if r.type == type_]
+    return match
+
+
+def test_component_children_and_outputs(declared: tuple[list[Declared], dict[str, Any]]) -> None:
+    resources, outputs = declared
+    assert sorted(r.type for r in resources) == sorted(
+        [
+            "booking:components:DeployNotifier",
+            "aws:sns/topic:Topic",
+            "aws:sns/topicSubscription:TopicSubscription",
+            "aws:sns/topicSubscription:TopicSubscription",
+            "aws:sqs/queue:Queue",
+            "aws:sqs/queuePolicy:QueuePolicy",
+            "aws:cloudwatch/logGroup:LogGroup",
+            "aws:iam/role:Role",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:lambda/function:Function",
+            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+            "aws:lambda/permission:Permission",
+            "aws:cloudwatch/eventRule:EventRule",
+            "aws:cloudwatch/eventTarget:EventTarget",
+        ]
+    )
+    assert all(r.name.startswith("deploy-notifier") for r in resources)
+    assert outputs == {
+        "topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:booking-prod-deployments",
+        "function_name": "booking-prod-deploy-notifier",
+        "dead_letter_queue_name": "booking-prod-deploy-notifier-dlq",
+        "dead_letter_queue_arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:booking-prod-deploy-notifier-dlq",
+        "rule_name": "booking-prod-deploy-notifier",
+    }
+
+
+def test_topic_and_dead_letter_queue_are_encrypted(declared: tuple[list[Declared], dict[str, Any]]) -> None:
+    resources, _ = declared
+    assert only(resources, "aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == "alias/aws/sns"
+    queue = only(resources, "aws:sqs/queue:Queue").inputs
+    assert queue["sqsManagedSseEnabled"] is True
+    assert queue["messageRetentionSeconds"] == 14 * 24 * 3600
+
+
+def test_each_address_is_subscribed_and_failures_only_ones_are_filtered(
+    declared: tuple[list[Declared], dict[str, Any]],
+) -> None:
+    resources, outputs = declared
+    subs = {
+        r.inputs["endpoint"]: r.inputs
+        for r in resources
+        if r.type == "aws:sns/topicSubscription:TopicSubscription"
+    }
+    assert set(subs) == {"ops@example.com", "oncall@example.com"}
+    assert all(s["protocol"] == "email" and s["topic"] == outputs["topic_arn"] for s in subs.values())
+    assert "filterPolicy" not in subs["ops@example.com"]
+    assert json.loads(subs["oncall@example.com"]["filterPolicy"]) == {"severity": ["warning", "error"]}
+    assert subs["oncall@example.com"]["filterPolicyScope"] == "MessageAttributes"
+
+
+def test_subscription_names_follow_the_address_not_the_list_position() -> None:
+    resources, _ = declare(subscriptions=tuple(reversed(SUBSCRIPTIONS)))
+    names = {r.inputs["endpoint"]: r.name for r in resources if r.type.endswith("TopicSubscription")}
+    assert (
+        names["ops@example.com"] == f"deploy-notifier-email-{subscription_resource_suffix('ops@example.com')}"
+    )
+    assert subscription_resource_suffix("Ops@example.com") == subscription_resource_suffix("ops@example.com")
+    assert subscription_resource_suffix("a.b@example.com") != subscription_resource_suffix("a-b@example.com")
+
+
+def test_function_role_is_scoped_to_exact_arns(declared: tuple[list[Declared], dict[str, Any]]) -> None:
+    resources, outputs = declared
+    policy = json.loads(only(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/booking-prod-deploy-notifier"
+    grants = {(s["Effect"], json.dumps(s["Action"]), s["Resource"]) for s in policy["Statement"]}
+    assert grants == {
+        ("Allow", '"sns:Publish"', outputs["topic_arn"]),
+        ("Allow", '"ecs:DescribeServices"', SERVICE_ARN),
+        ("Allow", '"ecs:DescribeTaskDefinition"', "*"),  # no resource-level permissions exist for it
+        ("Allow", '["logs:CreateLogStream", "logs:PutLogEvents"]', f"{log_group_arn}:*"),
+        ("Allow", '"sqs:SendMessage"', outputs["dead_letter_queue_arn"]),
+    }
+    trust = json.loads(only(resources, "aws:iam/role:Role").inputs["assumeRolePolicy"])
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+
+
+def test_function_runtime_code_environment_and_logs(declared: tuple[list[Declared], dict[str, Any]]) -> None:
+    resources, outputs = declared
+    function = only(resources, "aws:lambda/function:Function").inputs
+    assert function["runtime"] == "python3.14"
+    assert function["architectures"] == ["arm64"]
+    assert function["handler"] == "handler.handler"
+    assert function["environment"]["variables"] == {
+        "TOPIC_ARN": outputs["topic_arn"],
+        "ENVIRONMENT": "prod",
+        "SERVICE_ARN": SERVICE_ARN,
+        "CLUSTER_NAME": CLUSTER,
+        "APP_NAME": "booking",
+    }
+    log_group = only(resources, "aws:cloudwatch/logGroup:LogGroup").inputs
+    assert log_group == {"name": "/aws/lambda/booking-prod-deploy-notifier", "retentionInDays": 90}
+    assert function["loggingConfig"]["logGroup"] == "/aws/lambda/booking-prod-deploy-notifier"
+    assert function["loggingConfig"]["logFormat"] == "JSON"
+
+
+def test_lambda_archive_ships_only_the_handler_sources(tmp_path: Path) -> None:
+    archive = lambda_archive(LAMBDA_SOURCE_DIR)
+    assert set(archive.assets) == {"handler.py"}
+    with pytest.raises(FileNotFoundError, match=r"handler\.py is missing"):
+        lambda_archive(tmp_path)
+
+
+def test_failed_invocations_and_undeliverable_events_land_in_the_dead_letter_queue(
+    declared: tuple[list[Declared], dict[str, Any]],
+) -> None:
+    resources, outputs = declared
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/booking-prod-deploy-notifier"
+    dlq_arn = outputs["dead_letter_queue_arn"]
+
+    invoke_config = only(resources, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs
+    assert invoke_config["functionName"] == outputs["function_name"]
+    assert invoke_config["destinationConfig"] == {"onFailure": {"destination": dlq_arn}}
+    assert invoke_config["maximumRetryAttempts"] == 2
+
+    target = only(resources, "aws:cloudwatch/eventTarget:EventTarget").inputs
+    assert target["rule"] == outputs["rule_name"]
+    assert target["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:booking-prod-deploy-notifier"
+    assert target["deadLetterConfig"] == {"arn": dlq_arn}
+    assert target["retryPolicy"]["maximumRetryAttempts"] > 0
+
+    permission = only(resources, "aws:lambda/permission:Permission").inputs
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["sourceArn"] == rule_arn
+    assert permission["action"] == "lambda:InvokeFunction"
+
+    queue_policy = json.loads(only(resources, "aws:sqs/queuePolicy:QueuePolicy").inputs["policy"])
+    [allow] = [s for s in queue_policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Resource"] == dlq_arn
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
+
+
+def test_rule_pattern_is_the_one_tested_below(declared: tuple[list[Declared], dict[str, Any]]) -> None:
+    resources, _ = declared
+    rule = only(resources, "aws:cloudwatch/eventRule:EventRule").inputs
+    assert json.loads(rule["eventPattern"]) == event_pattern(SERVICE_ARN)
+
+
+# --- the pattern under EventBridge matching (moto routes PutEvents through rules to targets) -----------
+
+
+@pytest.fixture
+def event_bus() -> Iterator[Any]:
+    with mock_aws():
+        events = boto3.client("events", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="matched")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name="deploy-notifier", EventPattern=json.dumps(event_pattern(SERVICE_ARN)))
+        events.put_targets(Rule="deploy-notifier", Targets=[{"Id": "inbox", "Arn": queue_arn}])
+
+        def deliver(event: dict[str, Any]) -> bool:
+            sent = events.put_events(
+                Entries=[
+                    {
+                        "Source": event["source"],
+                        "DetailType": event["detail-type"],
+                        "Detail": json.dumps(event["detail"]),
+                        "Resources": event["resources"],
+                    }
+                ]
+            )
+            assert sent["FailedEntryCount"] == 0
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            for m in messages:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+            assert len(messages) <= 1
+            if messages:
+                assert json.loads(messages[0]["Body"])["detail"] == event["detail"]
+            return bool(messages)
+
+        yield deliver
+
+
+MATCHED = [
+    pytest.param(deployment_event(name, cluster=CLUSTER, service=SERVICE), id=name)
+    for name in (
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "SERVICE_DEPLOYMENT_COMPLETED",
+        "SERVICE_DEPLOYMENT_FAILED",
+    )
+] + [
+    pytest.param(
+        service_action_event("SERVICE_TASK_START_IMPAIRED", "WARN", cluster=CLUSTER, service=SERVICE),
+        id="task-start-impaired",
+    ),
+    pytest.param(
+        service_action_event(
+            "SERVICE_TASK_PLACEMENT_FAILURE",
+            "ERROR",
+            cluster=CLUSTER,
+            service=SERVICE,
+            reason="RESOURCE:FARGATE",
+            capacity_provider="FARGATE_SPOT",
+        ),
+        id="task-placement-failure",
+    ),
+]
+NOT_MATCHED = [
+    pytest.param(
+        deployment_event("SERVICE_DEPLOYMENT_FAILED", cluster="booking-dev", service=SERVICE),
+        id="other-cluster",
+    ),
+    pytest.param(
+        deployment_event("SERVICE_DEPLOYMENT_FAILED", cluster=CLUSTER, service="worker"), id="other-service"
+    ),
+    pytest.param(
+        deployment_event("SERVICE_DEPLOYMENT_FAILED", cluster=CLUSTER, service=SERVICE, region="eu-west-1"),
+        id="other-region-arn",
+    ),
+    pytest.param(
+        service_action_event("SERVICE_STEADY_STATE", "INFO", cluster=CLUSTER, service=SERVICE),
+        id="info-service-action",
+    ),
+    pytest.param(
+        service_action_event("SERVICE_TASK_START_IMPAIRED", "WARN", cluster="booking-dev", service=SERVICE),
+        id="other-cluster-service-action",
+    ),
+    pytest.param(task_state_change_event(cluster=CLUSTER), id="task-state-change"),
+]
+
+
+@pytest.mark.parametrize("event", MATCHED)
+def test_pattern_matches_this_services_documented_events(event_bus: Any, event: dict[str, Any]) -> None:
+    assert event_bus(event) is True
+
+
+@pytest.mark.parametrize("event", NOT_MATCHED)
+def test_pattern_ignores_other_clusters_services_and_noise(event_bus: Any, event: dict[str, Any]) -> None:
+    assert event_bus(event) is False
