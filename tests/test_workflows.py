@@ -29,10 +29,9 @@ BIN = Path(sys.executable).parent
 
 
 def load(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    raw: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
     # YAML 1.1 reads the key `on` as the boolean True.
-    document["on"] = document.pop(True, document.get("on"))
-    return document
+    return {("on" if key is True else str(key)): value for key, value in raw.items()}
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
