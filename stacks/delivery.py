@@ -2,6 +2,7 @@
 
     platforms                       Docker platforms to build: every stack's service.architecture
     deployed-tag  < history.json    the image tag of the stack's last successful update ("" if none)
+    deployed-tag --previous         the tag before that one: what a rollback puts back
     summary       < history.json    one line: stack, actor, commit, result, resources changed
     attributes    < history.json    SNS message attributes for that line (as `aws sns publish` wants)
 
@@ -86,16 +87,31 @@ def _config_value(config: Mapping[str, Any], key: str) -> Any:
     return value
 
 
-def deployed_image_tag(history: object) -> str:
-    """The `booking:image.tag` of the newest successful `pulumi up`: what the service runs now."""
+def _succeeded_tags(history: object) -> list[str]:
+    """`booking:image.tag` of each successful `pulumi up`, newest first."""
+    tags = []
     for update in sorted(_updates(history), key=lambda u: int(u.get("version", 0)), reverse=True):
         if update.get("kind") != "update" or update.get("result") != "succeeded":
             continue
         image = _config_value(update.get("config") or {}, f"{NAMESPACE}:image")
-        if isinstance(image, Mapping):
-            return str(image.get("tag") or "")
-        return ""
-    return ""
+        tags.append(str(image.get("tag") or "") if isinstance(image, Mapping) else "")
+    return tags
+
+
+def deployed_image_tag(history: object) -> str:
+    """The image tag of the newest successful `pulumi up`: what the service runs now ("" if none)."""
+    tags = _succeeded_tags(history)
+    return tags[0] if tags else ""
+
+
+def previous_image_tag(history: object) -> str:
+    """The tag that ran before the current one: what a rollback puts back."""
+    tags = _succeeded_tags(history)
+    current = tags[0] if tags else ""
+    for tag in tags[1:]:
+        if tag and tag != current:
+            return tag
+    raise ValueError("no earlier successful update ran a different image tag (widen --page-size?)")
 
 
 def changes_text(resource_changes: Mapping[str, Any] | None) -> str:
@@ -139,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     platforms = commands.add_parser("platforms", help="comma-separated Docker platforms for the image")
     platforms.add_argument("--stack", action="append", help="default: every Pulumi.<stack>.yaml")
-    commands.add_parser("deployed-tag", help="image tag of the last successful update (history on stdin)")
+    deployed = commands.add_parser(
+        "deployed-tag", help="image tag of the last successful update (history on stdin)"
+    )
+    deployed.add_argument("--previous", action="store_true", help="the tag before it: the rollback target")
     summary = commands.add_parser("summary", help="one-line deploy summary (history on stdin)")
     summary.add_argument("--stack", required=True)
     summary.add_argument("--actor", required=True)
@@ -153,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     history = json.load(sys.stdin)
     if args.command == "deployed-tag":
-        print(deployed_image_tag(history))
+        print(previous_image_tag(history) if args.previous else deployed_image_tag(history))
     elif args.command == "summary":
         print(summary_line(history, stack=args.stack, actor=args.actor, commit=args.commit))
     else:

@@ -20,6 +20,7 @@ from stacks.delivery import (
     deployed_image_tag,
     image_platforms,
     message_attributes,
+    previous_image_tag,
     summary_line,
 )
 
@@ -279,6 +280,19 @@ def test_deployed_tag_is_the_newest_successful_update() -> None:
     assert deployed_image_tag(history(update(1, tag="old"), update(2, tag="new"))) == "new"
     assert deployed_image_tag([]) == ""
     assert deployed_image_tag(history(update(1, tag=None))) == ""
+
+
+def test_previous_tag_skips_failures_and_repeats_of_the_current_image() -> None:
+    runs = history(
+        update(12, tag="c3"),
+        update(11, tag="c3"),  # an infrastructure-only update on the same image
+        update(10, result="failed", tag="c2-broken"),
+        update(9, tag="b2"),
+        update(8, tag="a1"),
+    )
+    assert previous_image_tag(runs) == "b2"
+    with pytest.raises(ValueError, match="no earlier successful update"):
+        previous_image_tag(history(update(2, tag="x"), update(1, tag="x")))
 
 
 def test_summary_needs_a_history() -> None:
