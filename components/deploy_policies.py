@@ -614,7 +614,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 scope.arn("logs", f"log-group:{p}*"),
                 scope.arn("logs", f"log-group:/aws/lambda/{p}*"),
                 scope.arn("logs", f"log-group:/ecs/{base}/*"),
-                scope.arn("logs", f"log-group:/aws/rds/instance/{base}/*"),
+                scope.arn("logs", f"log-group:/aws/rds/instance/{p}*"),
                 scope.arn("logs", f"log-group:/{scope.project}/{scope.stack}/*"),
             ],
         ),

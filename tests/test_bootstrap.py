@@ -400,3 +400,95 @@ def test_the_admin_guard_rejects_whole_service_grants(action: str) -> None:
     }
     with pytest.raises(ValueError, match="whole services"):
         assert_least_privilege(document)
+
+
+# --- the deploy policy against what the real stack declares -------------------------------------------
+
+_AUTONAME = "-a1b2c3d"  # Pulumi appends a random suffix to the logical name when no name is given
+
+# type token → (the action that creates it, ARN of the resource from its physical name)
+_CREATES: dict[str, tuple[str, str]] = {
+    "aws:ecr/repository:Repository": ("ecr:CreateRepository", "arn:aws:ecr:{r}:{a}:repository/{n}"),
+    "aws:ecs/cluster:Cluster": ("ecs:CreateCluster", "arn:aws:ecs:{r}:{a}:cluster/{n}"),
+    "aws:ecs/taskDefinition:TaskDefinition": ("ecs:TagResource", "arn:aws:ecs:{r}:{a}:task-definition/{n}:1"),
+    "aws:lb/loadBalancer:LoadBalancer": (
+        "elasticloadbalancing:CreateLoadBalancer",
+        "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{n}/0123456789abcdef",
+    ),
+    "aws:lb/targetGroup:TargetGroup": (
+        "elasticloadbalancing:CreateTargetGroup",
+        "arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{n}/0123456789abcdef",
+    ),
+    "aws:rds/instance:Instance": ("rds:CreateDBInstance", "arn:aws:rds:{r}:{a}:db:{n}"),
+    "aws:rds/subnetGroup:SubnetGroup": ("rds:CreateDBSubnetGroup", "arn:aws:rds:{r}:{a}:subgrp:{n}"),
+    "aws:rds/parameterGroup:ParameterGroup": ("rds:CreateDBParameterGroup", "arn:aws:rds:{r}:{a}:pg:{n}"),
+    "aws:secretsmanager/secret:Secret": (
+        "secretsmanager:CreateSecret",
+        "arn:aws:secretsmanager:{r}:{a}:secret:{n}",
+    ),
+    "aws:iam/role:Role": ("iam:CreateRole", "arn:aws:iam::{a}:role/{n}"),
+    "aws:iam/policy:Policy": ("iam:CreatePolicy", "arn:aws:iam::{a}:policy/{n}"),
+    "aws:lambda/function:Function": ("lambda:CreateFunction", "arn:aws:lambda:{r}:{a}:function:{n}"),
+    "aws:sns/topic:Topic": ("sns:CreateTopic", "arn:aws:sns:{r}:{a}:{n}"),
+    "aws:sqs/queue:Queue": ("sqs:CreateQueue", "arn:aws:sqs:{r}:{a}:{n}"),
+    "aws:cloudwatch/eventRule:EventRule": ("events:PutRule", "arn:aws:events:{r}:{a}:rule/{n}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs:CreateLogGroup", "arn:aws:logs:{r}:{a}:log-group:{n}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        "cloudwatch:PutMetricAlarm",
+        "arn:aws:cloudwatch:{r}:{a}:alarm:{n}",
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": (
+        "cloudwatch:PutDashboard",
+        "arn:aws:cloudwatch::{a}:dashboard/{n}",
+    ),
+    "aws:s3/bucket:Bucket": ("s3:CreateBucket", "arn:aws:s3:::{n}"),
+    "aws:kms/alias:Alias": ("kms:CreateAlias", "arn:aws:kms:{r}:{a}:{n}"),
+}
+_NAME_INPUTS = ("name", "namePrefix", "identifier", "bucket", "family", "dashboardName", "functionName")
+
+
+def _physical_name(resource: Any) -> str:
+    for key in _NAME_INPUTS:
+        value = resource.inputs.get(key)
+        if isinstance(value, str) and value and not (key == "family" and resource.type.startswith("aws:rds")):
+            return value + ("a1b2c3-XyZ123" if key == "namePrefix" else "")
+    name: str = resource.name
+    return name.lower() + _AUTONAME
+
+
+def _allows(document: dict[str, Any], action: str, arn: str) -> bool:
+    return any(
+        action in statement["Action"]
+        and any(fnmatch.fnmatchcase(arn, pattern) for pattern in statement["Resource"])
+        for statement in document["Statement"]
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_policy_covers_every_named_resource_the_stack_declares(stack: str) -> None:
+    from stacks.offline import run_stack
+
+    run = run_stack(stack)
+    assert run.error is None, run.error
+    region = yaml_region(stack)
+    policy = deploy_policy(
+        StackScope("booking", stack, "123456789012", region, "arn:aws:s3:::state", "arn:aws:kms:::key/k")
+    )
+    checked, uncovered = 0, []
+    for resource in run.resources:
+        if resource.type not in _CREATES:
+            continue
+        action, template = _CREATES[resource.type]
+        arn = template.format(r=region, a="123456789012", n=_physical_name(resource))
+        checked += 1
+        if not _allows(policy, action, arn):
+            uncovered.append(f"{action} on {arn} ({resource.type} {resource.name})")
+    assert checked >= 10
+    assert uncovered == [], "the deploy role could not create:\n" + "\n".join(uncovered)
+
+
+def yaml_region(stack: str) -> str:
+    import yaml
+
+    region: str = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["aws:region"]
+    return region
