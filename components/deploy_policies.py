@@ -5,7 +5,8 @@ The bootstrap program (`stacks/bootstrap/`) wraps these in Pulumi resources; tes
 Scope of a deploy role, per environment `<env>` of project `<project>`:
 - state: only this stack's objects in the state bucket (`.pulumi/stacks/<project>/<env>.json*`, its
   history, backups and locks), plus the backend's `meta.yaml`; the one KMS key of the backend.
-- AWS services the stack manages: every action named explicitly (no `*` and no `service:*`), on ARNs
+- AWS services the stack manages: every action named explicitly (no `*` and no `service:*`; wildcards
+  only for read-only verbs such as `ec2:Describe*`, which Pulumi's refreshes need in bulk), on ARNs
   that start with `<project>-<env>-` wherever the service puts the name in the ARN. EC2 networking
   and Application Auto Scaling have no such ARNs; they are limited to the stack's region and to the
   listed actions (no instance, volume or image actions at all).
@@ -235,13 +236,11 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
 
     statements += [
         _allow(
-            "EcsUnscoped",  # these ECS calls support no resource-level permissions
+            "EcsUnscoped",  # task-definition (de)registration has no resource-level permissions; reads
             [
                 "ecs:DeregisterTaskDefinition",
-                "ecs:DescribeTaskDefinition",
-                "ecs:ListClusters",
-                "ecs:ListServices",
-                "ecs:ListTaskDefinitions",
+                "ecs:Describe*",
+                "ecs:List*",
                 "ecs:RegisterTaskDefinition",
             ],
             ["*"],
@@ -275,15 +274,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
         _allow(
             "LoadBalancerRead",
             [
-                "elasticloadbalancing:DescribeListenerAttributes",
-                "elasticloadbalancing:DescribeListeners",
-                "elasticloadbalancing:DescribeLoadBalancerAttributes",
-                "elasticloadbalancing:DescribeLoadBalancers",
-                "elasticloadbalancing:DescribeRules",
-                "elasticloadbalancing:DescribeTags",
-                "elasticloadbalancing:DescribeTargetGroupAttributes",
-                "elasticloadbalancing:DescribeTargetGroups",
-                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:Describe*",
             ],
             ["*"],
             **in_region,
@@ -348,23 +339,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 "ec2:DeleteTags",
                 "ec2:DeleteVpc",
                 "ec2:DeleteVpcEndpoints",
-                "ec2:DescribeAccountAttributes",
-                "ec2:DescribeAddresses",
-                "ec2:DescribeAvailabilityZones",
-                "ec2:DescribeFlowLogs",
-                "ec2:DescribeInternetGateways",
-                "ec2:DescribeNatGateways",
-                "ec2:DescribeNetworkAcls",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribePrefixLists",
-                "ec2:DescribeRouteTables",
-                "ec2:DescribeSecurityGroupRules",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeTags",
-                "ec2:DescribeVpcAttribute",
-                "ec2:DescribeVpcEndpoints",
-                "ec2:DescribeVpcs",
+                "ec2:Describe*",
                 "ec2:DisassociateAddress",
                 "ec2:DisassociateRouteTable",
                 "ec2:DetachInternetGateway",
@@ -386,13 +361,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
         _allow(
             "DatabaseRead",
             [
-                "rds:DescribeDBEngineVersions",
-                "rds:DescribeDBInstances",
-                "rds:DescribeDBParameterGroups",
-                "rds:DescribeDBParameters",
-                "rds:DescribeDBSnapshots",
-                "rds:DescribeDBSubnetGroups",
-                "rds:DescribeOrderableDBInstanceOptions",
+                "rds:Describe*",
             ],
             ["*"],
             **in_region,
@@ -658,22 +627,8 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
                 "s3:CreateBucket",
                 "s3:DeleteBucket",
                 "s3:DeleteBucketPolicy",
-                "s3:GetAccelerateConfiguration",
-                "s3:GetBucketAcl",
-                "s3:GetBucketCORS",
-                "s3:GetBucketLogging",
-                "s3:GetBucketObjectLockConfiguration",
-                "s3:GetBucketOwnershipControls",
-                "s3:GetBucketPolicy",
-                "s3:GetBucketPublicAccessBlock",
-                "s3:GetBucketRequestPayment",
-                "s3:GetBucketTagging",
-                "s3:GetBucketVersioning",
-                "s3:GetBucketWebsite",
-                "s3:GetEncryptionConfiguration",
-                "s3:GetLifecycleConfiguration",
-                "s3:GetReplicationConfiguration",
-                "s3:ListBucket",
+                "s3:Get*",
+                "s3:List*",
                 "s3:PutBucketOwnershipControls",
                 "s3:PutBucketPolicy",
                 "s3:PutBucketPublicAccessBlock",
@@ -835,15 +790,20 @@ def _as_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+READ_ONLY_VERBS = ("Describe", "Get", "List")
+
+
 def broad_actions(document: PolicyDocument) -> list[str]:
-    """Allowed actions that grant a whole service or everything (`*`, `s3:*`)."""
+    """Allowed actions that grant a whole service or everything (`*`, `s3:*`), or any wildcard that is
+    not a read-only verb (`ec2:Describe*` is fine, `ec2:Create*` is not)."""
     found = []
     for statement in document["Statement"]:
         if statement.get("Effect") != "Allow":
             continue
-        for action in _as_list(statement.get("Action", [])):
-            if action == "*" or str(action).endswith(":*"):
-                found.append(str(action))
+        for action in map(str, _as_list(statement.get("Action", []))):
+            verb = action.split(":", 1)[1] if ":" in action else action
+            if "*" in action and not (verb.startswith(READ_ONLY_VERBS) and verb.index("*") > 0):
+                found.append(action)
         if "NotAction" in statement:
             found.append(f"NotAction {statement['NotAction']}")
     return found

@@ -392,7 +392,12 @@ def test_only_prod_may_read_the_image_it_promotes_from_dev() -> None:
     assert all(a.startswith("ecr:") and not a.startswith(("ecr:Put", "ecr:Delete")) for a in source["Action"])
 
 
-@pytest.mark.parametrize("action", ["*", "s3:*", "iam:*"])
+def test_the_admin_guard_allows_read_only_wildcards() -> None:
+    read = {"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*", "ecs:List*"], "Resource": "*"}
+    assert broad_actions({"Version": "2012-10-17", "Statement": [read]}) == []
+
+
+@pytest.mark.parametrize("action", ["*", "s3:*", "iam:*", "ec2:Create*", "iam:*Role", "iam:Put*"])
 def test_the_admin_guard_rejects_whole_service_grants(action: str) -> None:
     document = {
         "Version": "2012-10-17",
