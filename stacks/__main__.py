@@ -1,7 +1,7 @@
 """The booking stack, read top to bottom like the architecture diagram (../shared/DESIGN.md).
 
-    settings → Network → SecurityGroups → LoadBalancer → Registry → AppSecrets → Database → Service
-    → outputs
+settings → Network → SecurityGroups → LoadBalancer → Registry → AppSecrets → Database → Service
+→ DeployNotifier → Monitoring → outputs
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import pulumi_aws as aws
 
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.monitoring import Monitoring, MonitoringArgs, Watched, deployment_alarm_names
 from components.network import Network, NetworkArgs
+from components.notifier import DeployNotifier, DeployNotifierArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
@@ -147,6 +149,49 @@ service = Service(
         requests_per_target=settings.service.requests_per_target,
         wait_for_steady_state=settings.service.wait_for_steady_state,
         fail_on_rollback=settings.service.fail_on_rollback,
+        # The 5xx and latency alarms roll a bad deployment back; Monitoring creates them below under
+        # these same names.
+        deployment_alarm_names=deployment_alarm_names(names.base),
+    ),
+    opts=on_aws,
+)
+
+deploy_notifier = DeployNotifier(
+    f"{names.base}-deploy-notifier",
+    DeployNotifierArgs(
+        name_prefix=names.base,
+        environment=settings.environment,
+        app_name=settings.project,
+        cluster_name=service.cluster_name,
+        service_arn=service.service_arn,
+        subscriptions=settings.notifications.subscriptions,
+        log_retention_days=settings.notifications.log_retention_days,
+    ),
+    opts=on_aws,
+)
+
+monitoring = Monitoring(
+    f"{names.base}-monitoring",
+    MonitoringArgs(
+        name_prefix=names.base,
+        region=settings.region,
+        account_id=aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(provider=aws_provider)
+        ).account_id,
+        watched=Watched(
+            load_balancer=load_balancer.arn_suffix,
+            target_group=load_balancer.target_group_arn_suffix,
+            cluster_name=service.cluster_name,
+            service_name=service.service_name,
+            db_instance_identifier=database.identifier,
+            notifier_function_name=deploy_notifier.function_name,
+            dead_letter_queue_name=deploy_notifier.dead_letter_queue_name,
+        ),
+        min_healthy_hosts=settings.service.min_count,
+        db_allocated_storage_gb=settings.database.allocated_storage_gb,
+        app_log_group_name=service.log_group_name,
+        alarm_emails=settings.alarms.recipients([s.address for s in settings.notifications.subscriptions]),
+        alarms=settings.alarms,
     ),
     opts=on_aws,
 )
@@ -160,3 +205,6 @@ pulumi.export("serviceName", service.service_name)
 pulumi.export("databaseEndpoint", database.endpoint)
 pulumi.export("databaseSecretArn", database.master_secret_arn)
 pulumi.export("logGroupName", service.log_group_name)
+pulumi.export("notificationTopicArn", deploy_notifier.topic_arn)
+pulumi.export("alarmTopicArn", monitoring.alarm_topic_arn)
+pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -58,6 +58,8 @@ class DeclaredResource:
     """False for component resources."""
     provider: str | None = None
     """`<provider urn>::<id>` of an explicit provider, None for the default one."""
+    id: str | None = None
+    """The physical id the mocks gave it (what other resources' inputs reference, e.g. `sg-…`)."""
 
 
 @dataclass(frozen=True)
@@ -545,7 +547,14 @@ class AwsMocks:
 # --- the child side ----------------------------------------------------------------------------------
 
 
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi wire-format marker
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - Pulumi wire-format marker
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+        # A Pulumi secret on the wire; policies see the plain value, so do we.
+        return _jsonable(value.get("value"))
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items() if k != "__provider"}
     if isinstance(value, list | tuple):
@@ -602,6 +611,7 @@ def _child(request_path: Path, result_path: Path) -> None:
                     "outputs": _jsonable(registered.state if registered else {}),
                     "custom": bool(request.custom),
                     "provider": request.provider or None,
+                    "id": response.id or None,
                 }
             return response
 

@@ -316,6 +316,33 @@ def _assess(event: EcsEvent, enrichment: Enrichment | None) -> _Assessment:
     return _Assessment(status=status, rollback=rollback, this=this, from_td=from_td, to_td=to_td)
 
 
+def _primary(enrichment: Enrichment | None) -> Deployment | None:
+    deployments = enrichment.deployments if enrichment else ()
+    return next((d for d in deployments if d.status == "PRIMARY"), None)
+
+
+def _tasks(deployment: Deployment | None) -> str | None:
+    if deployment is None or deployment.desired is None:
+        return None
+    counts = f"{deployment.running or 0} running of {deployment.desired} desired"
+    extras = [
+        f"{n} {what}" for n, what in ((deployment.pending, "pending"), (deployment.failed, "failed")) if n
+    ]
+    return counts + (f" ({', '.join(extras)})" if extras else "")
+
+
+def task_definitions_to_describe(event: EcsEvent, enrichment: Enrichment) -> tuple[str, ...]:
+    """The revisions whose images the e-mail shows."""
+    wanted: tuple[str | None, ...]
+    if event.kind == "deployment":
+        assessment = _assess(event, enrichment)
+        wanted = (assessment.to_td, assessment.from_td)
+    else:
+        primary = _primary(enrichment)
+        wanted = (primary.task_definition if primary else None,)
+    return tuple(dict.fromkeys(arn for arn in wanted if arn))
+
+
 def _label(app: str, service: str) -> str:
     return service if service.lower().startswith(app.lower()) else f"{app} {service}"
 
@@ -402,10 +429,7 @@ def build_notification(
         lines += [(from_label, image) for image in images.get(assessment.from_td or "", ())]
         lines += [(to_label, image) for image in images.get(assessment.to_td or "", ())]
         this = assessment.this
-        if this is not None and this.desired is not None:
-            counts = f"{this.running or 0} running of {this.desired} desired"
-            extras = [f"{n} {what}" for n, what in ((this.pending, "pending"), (this.failed, "failed")) if n]
-            lines.append(("Tasks", counts + (f" ({', '.join(extras)})" if extras else "")))
+        lines.append(("Tasks", _tasks(this)))
         started = this.created_at if this else None
         lines += [("Started", _when(started)), ("Time", _when(event.at))]
         if started and event.at and status != "IN_PROGRESS":
@@ -419,8 +443,19 @@ def build_notification(
             ("Status", f"{event.event_type} {event.event_name}"),
             ("Reason", event.reason),
             ("Capacity", ", ".join(event.capacity_providers) or None),
-            ("Time", _when(event.at)),
         ]
+        # Which rollout is affected: the service's PRIMARY deployment, as ECS reports it now.
+        primary = _primary(enrichment)
+        if primary is not None:
+            state = f" ({primary.rollout_state})" if primary.rollout_state else ""
+            lines += [
+                ("Deployment", f"{primary.id}{state}"),
+                ("Revision", short_task_definition(primary.task_definition)),
+            ]
+            images = enrichment.images if enrichment else {}
+            lines += [("Image", image) for image in images.get(primary.task_definition, ())]
+            lines.append(("Tasks", _tasks(primary)))
+        lines.append(("Time", _when(event.at)))
         status_attribute = event.event_name
 
     lines += console_links(event, cluster)
@@ -444,8 +479,6 @@ def build_notification(
 
 def enrich(ecs: ECSClient, event: EcsEvent) -> Enrichment:
     """Ask ECS what the event leaves out; on any error, keep what we have and say why."""
-    if event.kind != "deployment":
-        return Enrichment()
     try:
         response = ecs.describe_services(cluster=event.cluster or "default", services=[event.service_arn])
         services = response.get("services") or []
@@ -457,13 +490,11 @@ def enrich(ecs: ECSClient, event: EcsEvent) -> Enrichment:
         logger.warning("enrichment failed", extra={"step": "DescribeServices", "error": repr(err)})
         return Enrichment(problems=(f"DescribeServices failed: {err}",))
 
-    this = next((d for d in enrichment.deployments if d.id == event.deployment_id), None)
     problems: list[str] = []
-    if this is None:
+    if event.kind == "deployment" and not any(d.id == event.deployment_id for d in enrichment.deployments):
         problems.append(f"deployment {event.deployment_id} is no longer listed by DescribeServices")
-    assessment = _assess(event, enrichment)
     images: dict[str, tuple[str, ...]] = {}
-    for arn in dict.fromkeys(a for a in (assessment.to_td, assessment.from_td) if a):
+    for arn in task_definitions_to_describe(event, enrichment):
         try:
             images[arn] = container_images(ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"])
         except Exception as err:

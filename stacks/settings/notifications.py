@@ -18,14 +18,10 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 
 from stacks.settings._base import ConfigError, Section
+from stacks.settings.retention import retention_days
 
 EventFilter = Literal["all", "failures"]
 EVENT_FILTERS: tuple[EventFilter, ...] = ("all", "failures")
-
-# The only values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 DEFAULT_LOG_RETENTION_DAYS = 30
 
 
@@ -63,7 +59,7 @@ def parse_notifications(raw: object) -> NotificationSettings:
             )
         seen[identity] = index
         subscriptions.append(subscription)
-    retention = section.choice("logRetentionDays", LOG_RETENTION_DAYS, DEFAULT_LOG_RETENTION_DAYS)
+    retention = retention_days(section, "logRetentionDays", DEFAULT_LOG_RETENTION_DAYS)
     return NotificationSettings(subscriptions=tuple(subscriptions), log_retention_days=retention)
 
 

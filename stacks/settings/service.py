@@ -32,10 +32,14 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def fargate_sizes_text() -> str:
-    return "; ".join(
-        f"cpu {cpu} with memory {', '.join(map(str, memory))}"
-        for cpu, memory in FARGATE_MEMORY_BY_CPU.items()
-    )
+    """`cpu 256: memory 512, 1024, 2048; cpu 512: memory 1024-4096 in steps of 1024; ...`"""
+
+    def memory_text(memory: tuple[int, ...]) -> str:
+        if len(memory) <= 3:
+            return ", ".join(map(str, memory))
+        return f"{memory[0]}-{memory[-1]} in steps of {memory[1] - memory[0]}"
+
+    return "; ".join(f"cpu {cpu}: memory {memory_text(m)}" for cpu, m in FARGATE_MEMORY_BY_CPU.items())
 
 
 @dataclass(frozen=True)

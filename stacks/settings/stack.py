@@ -9,6 +9,7 @@ is allowed; nothing has been declared yet at that point.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -16,11 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.settings._base import NAMESPACE, ConfigError, Section
+from stacks.settings.alarms import AlarmSettings, parse_alarms
 from stacks.settings.database import DatabaseSettings, parse_database
 from stacks.settings.https import HttpsSettings, parse_https
 from stacks.settings.image import ImageSettings, parse_image
 from stacks.settings.load_balancer import LoadBalancerSettings, parse_load_balancer
 from stacks.settings.network import NetworkSettings, parse_network
+from stacks.settings.notifications import NotificationSettings, parse_notifications
 from stacks.settings.service import ServiceSettings, parse_service
 
 # Sections other engineers parse (notifications.py, alarms.py) are listed so they are not "unknown".
@@ -83,6 +86,8 @@ class StackSettings:
     database: DatabaseSettings
     image: ImageSettings
     https: HttpsSettings
+    notifications: NotificationSettings
+    alarms: AlarmSettings = dataclasses.field(default_factory=AlarmSettings)
 
     @property
     def is_prod(self) -> bool:
@@ -153,6 +158,8 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     database = parse_database(section("database"))
     image = parse_image(section("image"))
     https = parse_https(section("https"), region)
+    notifications = parse_notifications(section("notifications"))
+    alarms = parse_alarms(section("alarms"))
 
     names = derive_names(project, stack, service.container_port)
     longest = max(len(names.load_balancer), len(names.target_group))
@@ -176,6 +183,8 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
         database=database,
         image=image,
         https=https,
+        notifications=notifications,
+        alarms=alarms,
     )
     if settings.is_prod:
         check_prod(settings)
@@ -190,7 +199,7 @@ def check_prod(settings: StackSettings) -> None:
             "natGateways",
             settings.network.nat_gateways,
             settings.network.nat_gateways == "perAz",
-            "must be perAz for the prod stack ",
+            "must be perAz for the prod stack",
         ),
         (
             "service",

@@ -21,7 +21,8 @@ from components.notifier import (
     lambda_archive,
     subscription_resource_suffix,
 )
-from stacks.settings.notifications import EmailSubscription
+from stacks.offline import OfflineRun, run_stack, stack_config
+from stacks.settings.notifications import EmailSubscription, parse_notifications
 from tests.ecs_sample_events import (
     ACCOUNT,
     REGION,
@@ -353,3 +354,78 @@ def test_pattern_matches_this_services_documented_events(event_bus: Any, event: 
 @pytest.mark.parametrize("event", NOT_MATCHED)
 def test_pattern_ignores_other_clusters_services_and_noise(event_bus: Any, event: dict[str, Any]) -> None:
     assert event_bus(event) is False
+
+
+# --- wired into the real stack program (dev and prod configs) -------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack_run(request: pytest.FixtureRequest) -> OfflineRun:
+    run = run_stack(request.param)
+    assert run.error is None, run.error
+    return run
+
+
+def test_stack_exports_the_topic_and_wires_the_notifier_to_its_own_service(stack_run: OfflineRun) -> None:
+    run, env = stack_run, stack_run.stack
+    topic = run.one("aws:sns/topic:Topic")
+    assert run.outputs["notificationTopicArn"] == topic.outputs["arn"]
+    notifier = run.one("booking:components:DeployNotifier")
+    assert {r.type for r in run.children(notifier)} >= {
+        "aws:sns/topic:Topic",
+        "aws:lambda/function:Function",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:sqs/queue:Queue",
+    }
+
+    ecs_service = run.one("aws:ecs/service:Service")
+    cluster = run.one("aws:ecs/cluster:Cluster")
+    this_service = (
+        f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster.inputs['name']}/{ecs_service.inputs['name']}"
+    )
+    assert cluster.inputs["name"] == f"booking-{env}"
+    pattern = json.loads(run.one("aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"])
+    assert pattern == event_pattern(this_service)
+
+    notifier_policies = [
+        json.loads(r.inputs["policy"])
+        for r in run.children(notifier)
+        if r.type == "aws:iam/rolePolicy:RolePolicy"
+    ]
+    assert len(notifier_policies) == 1
+    policy = notifier_policies[0]
+    resources = {json.dumps(s["Action"]): s["Resource"] for s in policy["Statement"]}
+    assert resources['"ecs:DescribeServices"'] == this_service
+    assert resources['"sns:Publish"'] == topic.outputs["arn"]
+
+    function = run.one("aws:lambda/function:Function")
+    assert function.inputs["environment"]["variables"]["ENVIRONMENT"] == env
+    assert function.inputs["environment"]["variables"]["SERVICE_ARN"] == this_service
+    # Created through the stack's explicit provider, so the default tags (Environment, Project) apply.
+    assert function.provider is not None
+    assert function.provider.startswith(
+        f"urn:pulumi:{env}::booking::pulumi:pulumi:Stack$pulumi:providers:aws::aws::"
+    )
+
+
+def test_stack_subscribes_the_configured_addresses(stack_run: OfflineRun) -> None:
+    config = stack_config(stack_run.stack)["booking:notifications"]
+    expected = parse_notifications(config).subscriptions
+    subs = {
+        r.inputs["endpoint"]: r.inputs
+        for r in stack_run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    }
+    assert set(subs) == {s.address for s in expected}
+    for s in expected:
+        assert ("filterPolicy" in subs[s.address]) == (s.events == "failures")
+    if stack_run.stack == "prod":
+        assert any(s.events == "failures" for s in expected)  # prod on-call only hears about failures
+
+
+def test_invalid_notifications_config_stops_before_any_resource() -> None:
+    run = run_stack("dev", {"booking:notifications.emails": ["ops@example.com", "not-an-address"]})
+    assert run.error is not None
+    assert run.error.startswith(
+        "booking:notifications.emails[1] = 'not-an-address' is invalid: must be an e-mail"
+    )
+    assert [r for r in run.resources if r.custom] == []

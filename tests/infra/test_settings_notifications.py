@@ -80,8 +80,9 @@ def test_domain_is_normalised_to_lower_case() -> None:
         (
             {"emails": ["ops@example.com"], "logRetentionDays": 10},
             "booking:notifications.logRetentionDays = 10 is invalid: "
-            "must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, "
-            "1096, 1827, 2192, 2557, 2922, 3288, 3653",
+            "must be one of CloudWatch's retention periods "
+            "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, "
+            "1827, 2192, 2557, 2922, 3288, 3653",
         ),
         (
             {"emails": ["ops@example.com"], "retention": 7},

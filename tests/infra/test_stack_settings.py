@@ -11,6 +11,11 @@ from stacks.settings import FARGATE_MEMORY_BY_CPU, ConfigError, parse_settings
 from stacks.settings.stack import derive_names, read_config
 
 ROOT = Path(__file__).resolve().parents[2]
+# The smallest valid config: a region and someone to tell about deployments.
+MINIMAL: dict[str, object] = {
+    "aws:region": "eu-west-1",
+    "booking:notifications": {"emails": ["ops@example.com"]},
+}
 
 
 def config_of(stack: str) -> dict[str, object]:
@@ -42,7 +47,7 @@ def test_prod_config_is_highly_available_and_protected() -> None:
 
 
 def test_defaults_fill_missing_sections() -> None:
-    s = parse_settings("booking", "qa", {"aws:region": "eu-west-1"})
+    s = parse_settings("booking", "qa", MINIMAL)
     assert (s.service.cpu, s.service.memory, s.service.desired_count) == (256, 512, 1)
     assert s.network.cidr_block == "10.20.0.0/16"
     assert s.image.build is True
@@ -52,9 +57,7 @@ def test_defaults_fill_missing_sections() -> None:
 @pytest.mark.parametrize(("cpu", "memory"), [(256, 2048), (1024, 8192), (8192, 16384), (16384, 122880)])
 def test_every_documented_fargate_size_is_accepted(cpu: int, memory: int) -> None:
     assert memory in FARGATE_MEMORY_BY_CPU[cpu]
-    s = parse_settings(
-        "booking", "qa", {"aws:region": "us-east-1", "booking:service": {"cpu": cpu, "memory": memory}}
-    )
+    s = parse_settings("booking", "qa", {**MINIMAL, "booking:service": {"cpu": cpu, "memory": memory}})
     assert (s.service.cpu, s.service.memory) == (cpu, memory)
 
 
@@ -62,10 +65,7 @@ def test_values_from_pulumi_config_set_arrive_as_strings() -> None:
     s = parse_settings(
         "booking",
         "qa",
-        {
-            "aws:region": "us-east-1",
-            "booking:service": {"desiredCount": "2", "maxCount": "4", "spot": "true"},
-        },
+        {**MINIMAL, "booking:service": {"desiredCount": "2", "maxCount": "4", "spot": "true"}},
     )
     assert (s.service.desired_count, s.service.spot) == (2, True)
 

@@ -235,6 +235,10 @@ CASES = [
             "Service:         api",
             f"Cluster:         {CLUSTER}",
             "Status:          WARN SERVICE_TASK_START_IMPAIRED",
+            "Deployment:      ecs-svc/2 (IN_PROGRESS)",
+            "Revision:        booking-api:2",
+            f"Image:           api: {NEW_IMAGE}",
+            "Tasks:           1 running of 2 desired (1 pending)",
             "Time:            2019-11-19 19:55:38 UTC",
             f"Service console: {CONSOLE}/health?region={REGION}",
         ],
@@ -338,6 +342,30 @@ def test_enrichment_failure_still_sends_what_the_event_carries(
         r.getMessage() == "enrichment failed" and getattr(r, "step", None) == "DescribeServices"
         for r in caplog.records
     )
+
+
+def test_missing_task_definition_still_sends_the_rest(aws: Aws, caplog: pytest.LogCaptureFixture) -> None:
+    # DescribeServices works, but the new revision cannot be described (here: it does not exist).
+    set_ecs_state(
+        [
+            deployment("ecs-svc/9", "PRIMARY", 9, "IN_PROGRESS", "2020-05-23T11:05:00", running=0),
+            deployment("ecs-svc/1", "ACTIVE", 1, "COMPLETED", "2020-05-20T09:00:00"),
+        ]
+    )
+    notifier.handler(
+        deployment_event(
+            "SERVICE_DEPLOYMENT_IN_PROGRESS", cluster=CLUSTER, service=SERVICE, deployment_id="ecs-svc/9"
+        ),
+        None,
+    )
+    [message] = aws.received()
+    lines = message["Message"].splitlines()
+    assert message["Subject"] == "[prod] booking api: deployment IN_PROGRESS"
+    assert "Revision:        booking-api:1 -> booking-api:9" in lines
+    assert f"Previous image:  api: {OLD_IMAGE}" in lines
+    assert not any(line.startswith("Image:") for line in lines)
+    assert lines[-1].startswith("Some details are missing: DescribeTaskDefinition booking-api:9 failed: ")
+    assert any(getattr(r, "step", None) == "DescribeTaskDefinition" for r in caplog.records)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,229 @@
+"""`booking:alarms`: CloudWatch alarm thresholds, periods and who receives the alarm e-mails.
+
+Every alarm has defaults a small production service can live with; an environment overrides only what
+it needs, per alarm:
+
+```yaml
+booking:alarms:
+  emails: [oncall@example.com]       # optional; default: the booking:notifications addresses
+  targetLatencyP99: {threshold: 800} # ms
+  serviceCpu: {threshold: 70, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 4}
+  target5xxRate: {threshold: 2, minimumRequests: 50}
+```
+
+Each alarm object accepts `threshold` (in the unit listed in `ALARMS`), `periodSeconds`,
+`evaluationPeriods` and `datapointsToAlarm` (M of N: alarm when M of the last N periods breach); the two
+5xx-rate alarms also take `minimumRequests`; `healthyHosts` and `deadLetterQueue` have no threshold (the
+service's minimum task count and "any message" are the thresholds).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from stacks.settings._base import ConfigError, Section
+
+# CloudWatch refuses an alarm whose evaluation window (period times evaluation periods) exceeds one day.
+MAX_EVALUATION_WINDOW_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    """When one alarm fires: `threshold` breached in `datapoints_to_alarm` of `evaluation_periods`."""
+
+    threshold: float
+    period_seconds: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    # Rate alarms only: below this many requests in a period the rate is reported as 0, so two failed
+    # requests out of three at 4 a.m. do not page anyone.
+    minimum_requests: int = 0
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """How an alarm's config object is validated: its key, unit, limits and defaults."""
+
+    key: str
+    unit: str
+    default: AlarmRule
+    # None: the threshold is not configurable (it is derived from other settings or fixed by meaning).
+    threshold_range: tuple[float, float] | None
+    # AWS/SQS publishes every 5 minutes; a shorter period would only see missing data.
+    min_period_seconds: int = 60
+    rate: bool = False
+
+
+ALARMS: tuple[AlarmSpec, ...] = (
+    AlarmSpec(
+        "elb5xxRate", "% of requests", AlarmRule(5, 60, 5, 3, minimum_requests=20), (0.1, 100), rate=True
+    ),
+    AlarmSpec(
+        "target5xxRate", "% of requests", AlarmRule(5, 60, 5, 3, minimum_requests=20), (0.1, 100), rate=True
+    ),
+    AlarmSpec("targetLatencyP99", "ms", AlarmRule(1000, 60, 5, 3), (10, 60_000)),
+    AlarmSpec("unhealthyHosts", "targets", AlarmRule(0, 60, 3, 3), (0, 100)),
+    AlarmSpec("healthyHosts", "targets", AlarmRule(0, 60, 3, 3), None),
+    AlarmSpec("serviceCpu", "%", AlarmRule(80, 60, 5, 5), (1, 100)),
+    AlarmSpec("serviceMemory", "%", AlarmRule(80, 60, 5, 5), (1, 100)),
+    AlarmSpec("databaseCpu", "%", AlarmRule(80, 300, 3, 3), (1, 100)),
+    AlarmSpec("databaseFreeStorage", "% of allocated storage", AlarmRule(10, 300, 1, 1), (1, 99)),
+    AlarmSpec("databaseFreeableMemory", "MiB", AlarmRule(64, 300, 3, 3), (1, 1_048_576)),
+    AlarmSpec("databaseConnections", "connections", AlarmRule(80, 300, 2, 2), (1, 100_000)),
+    AlarmSpec("notifierErrors", "errors", AlarmRule(0, 300, 1, 1), (0, 10_000)),
+    AlarmSpec("notifierDuration", "ms", AlarmRule(2000, 300, 1, 1), (1, 900_000)),
+    AlarmSpec("deadLetterQueue", "messages", AlarmRule(0, 300, 1, 1), None, min_period_seconds=300),
+    AlarmSpec("consumedLcus", "LCUs", AlarmRule(10, 300, 3, 3), (0.1, 100_000)),
+)
+
+SPECS: dict[str, AlarmSpec] = {spec.key: spec for spec in ALARMS}
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    elb_5xx_rate: AlarmRule = SPECS["elb5xxRate"].default
+    target_5xx_rate: AlarmRule = SPECS["target5xxRate"].default
+    target_latency_p99: AlarmRule = SPECS["targetLatencyP99"].default
+    unhealthy_hosts: AlarmRule = SPECS["unhealthyHosts"].default
+    healthy_hosts: AlarmRule = SPECS["healthyHosts"].default
+    service_cpu: AlarmRule = SPECS["serviceCpu"].default
+    service_memory: AlarmRule = SPECS["serviceMemory"].default
+    database_cpu: AlarmRule = SPECS["databaseCpu"].default
+    database_free_storage: AlarmRule = SPECS["databaseFreeStorage"].default
+    database_freeable_memory: AlarmRule = SPECS["databaseFreeableMemory"].default
+    database_connections: AlarmRule = SPECS["databaseConnections"].default
+    notifier_errors: AlarmRule = SPECS["notifierErrors"].default
+    notifier_duration: AlarmRule = SPECS["notifierDuration"].default
+    dead_letter_queue: AlarmRule = SPECS["deadLetterQueue"].default
+    consumed_lcus: AlarmRule = SPECS["consumedLcus"].default
+    # Empty: alarms go to the same people as deployment notifications (see `recipients`).
+    emails: tuple[str, ...] = ()
+
+    def recipients(self, notification_addresses: Sequence[str]) -> tuple[str, ...]:
+        """Who is e-mailed about alarms: `emails` when configured, else the deploy-notification list."""
+        chosen = self.emails or tuple(notification_addresses)
+        # One subscription per address: SNS would treat a second as the same subscription anyway.
+        return tuple(dict.fromkeys(chosen))
+
+
+# Config key (camelCase) → AlarmSettings field.
+FIELD_BY_KEY: dict[str, str] = {
+    "elb5xxRate": "elb_5xx_rate",
+    "target5xxRate": "target_5xx_rate",
+    "targetLatencyP99": "target_latency_p99",
+    "unhealthyHosts": "unhealthy_hosts",
+    "healthyHosts": "healthy_hosts",
+    "serviceCpu": "service_cpu",
+    "serviceMemory": "service_memory",
+    "databaseCpu": "database_cpu",
+    "databaseFreeStorage": "database_free_storage",
+    "databaseFreeableMemory": "database_freeable_memory",
+    "databaseConnections": "database_connections",
+    "notifierErrors": "notifier_errors",
+    "notifierDuration": "notifier_duration",
+    "deadLetterQueue": "dead_letter_queue",
+    "consumedLcus": "consumed_lcus",
+}
+
+_RULE_KEYS = ("threshold", "periodSeconds", "evaluationPeriods", "datapointsToAlarm")
+
+
+def parse_alarms(raw: object) -> AlarmSettings:
+    """Validate `booking:alarms` (absent: every default); raise ConfigError on the first bad value."""
+    section = Section("alarms", raw, ["emails", *SPECS])
+    rules = {FIELD_BY_KEY[spec.key]: _parse_rule(section, spec) for spec in ALARMS}
+    return AlarmSettings(**rules, emails=_parse_emails(section))
+
+
+def _parse_rule(parent: Section, spec: AlarmSpec) -> AlarmRule:
+    allowed = [key for key in _RULE_KEYS if key != "threshold" or spec.threshold_range is not None]
+    if spec.rate:
+        allowed.append("minimumRequests")
+    section = parent.section(spec.key, allowed)
+    default = spec.default
+    threshold = default.threshold
+    if spec.threshold_range is not None:
+        low, high = spec.threshold_range
+        threshold = _number(section, "threshold", default.threshold, low, high, spec.unit)
+    period = section.integer("periodSeconds", default.period_seconds, minimum=spec.min_period_seconds)
+    if period % 60:
+        # AWS metrics are standard resolution: 10/30-second periods only exist for high-resolution ones.
+        raise section.error("periodSeconds", section.raw["periodSeconds"], "must be a multiple of 60")
+    evaluation_periods = section.integer(
+        "evaluationPeriods",
+        default.evaluation_periods,
+        minimum=1,
+        maximum=MAX_EVALUATION_WINDOW_SECONDS // period,
+    )
+    datapoints = section.integer(
+        "datapointsToAlarm",
+        min(default.datapoints_to_alarm, evaluation_periods),
+        minimum=1,
+        maximum=evaluation_periods,
+    )
+    minimum_requests = default.minimum_requests
+    if spec.rate:
+        minimum_requests = section.integer("minimumRequests", default.minimum_requests, minimum=1)
+    return AlarmRule(
+        threshold=threshold,
+        period_seconds=period,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints,
+        minimum_requests=minimum_requests,
+    )
+
+
+def _number(section: Section, field: str, default: float, low: float, high: float, unit: str) -> float:
+    value = section.raw.get(field)
+    if value is None:
+        return default
+    allowed = f"must be a number from {_fmt(low)} to {_fmt(high)} ({unit})"
+    number: float
+    if isinstance(value, bool):
+        raise section.error(field, value, allowed)
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)  # `pulumi config set --path` stores strings
+        except ValueError:
+            raise section.error(field, value, allowed) from None
+    else:
+        raise section.error(field, value, allowed)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise section.error(field, value, allowed)
+    return number
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _parse_emails(section: Section) -> tuple[str, ...]:
+    if section.raw.get("emails") is None:
+        return ()
+    entries = section.items("emails")
+    if not entries:
+        # An empty list would silently mean "same as notifications"; make the choice explicit instead.
+        raise section.error("emails", entries, "must list at least one e-mail address, or be left out")
+    addresses: list[str] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        key = f"{section.field_key('emails')}[{index}]"
+        if not isinstance(entry, str):
+            raise ConfigError(key, entry, "must be an e-mail address")
+        try:
+            address = validate_email(entry, check_deliverability=False).normalized
+        except EmailNotValidError as err:
+            raise ConfigError(key, entry, f"must be an e-mail address ({err})") from None
+        if address.lower() in seen:
+            raise ConfigError(
+                key, entry, f"duplicate of emails[{seen[address.lower()]}]; list each address once"
+            )
+        seen[address.lower()] = index
+        addresses.append(address)
+    return tuple(addresses)
