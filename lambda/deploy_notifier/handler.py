@@ -57,7 +57,7 @@ SERVICE_ACTION_TITLES = {
     "SERVICE_DISCOVERY_OPERATION_THROTTLED": "Cloud Map API throttled the scheduler",
     "VPC_LATTICE_TARGET_UNHEALTHY": "VPC Lattice target unhealthy",
 }
-SUBJECT_MAX = 100  # SNS limit for e-mail subjects: ASCII, no line breaks
+SUBJECT_MAX = 99  # SNS Publish: subjects "less than 100 characters long", no line breaks or controls
 _SERVICE_ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):service/(?P<path>.+)$"
 )
@@ -348,8 +348,9 @@ def _label(app: str, service: str) -> str:
 
 
 def ascii_subject(text: str) -> str:
-    """SNS rejects subjects over 100 characters, non-ASCII or with line breaks."""
-    clean = " ".join(text.encode("ascii", "replace").decode("ascii").split())
+    """One ASCII line SNS accepts as a subject (e-mail clients render it everywhere)."""
+    words = text.encode("ascii", "replace").decode("ascii").split()
+    clean = "".join(c if c.isprintable() else "?" for c in " ".join(words))
     return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3] + "..."
 
 
