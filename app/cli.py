@@ -159,6 +159,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     workers = args.workers or settings.WEB_CONCURRENCY
+    if settings.is_sqlite and workers > 1:
+        print(f"serve: SQLite has a single writer; running 1 worker instead of {workers}", file=sys.stderr)
+        workers = 1
     port = args.port or settings.PORT
 
     def child_exit(_server: Any, worker: Any) -> None:
