@@ -73,7 +73,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 user.is_admin = True
                 user.hashed_password = hash_password(body.password)
                 action = "updated"
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         print(
             f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
             file=sys.stderr,
@@ -125,7 +125,7 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
                         )
                     )
                     created += 1
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         print(
             f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}", file=sys.stderr
         )
