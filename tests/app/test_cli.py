@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,7 @@ def empty_db(
         request.getfixturevalue("pg_server").drop_database("cli_test")
 
 
-def query(url: str, stmt: sa.Select[tuple[object]]) -> list[object]:
+def query(url: str, stmt: sa.Select[Any]) -> list[Any]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

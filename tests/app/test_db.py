@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from moto import mock_aws
+from pydantic import SecretStr
 from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
@@ -34,7 +35,11 @@ def test_database_url_selection() -> None:
     assert url.drivername == "postgresql+psycopg"
     assembled = database_url(
         Settings(
-            DB_HOST="db.internal", DB_PORT=6543, DB_NAME="booking", DB_USERNAME="app", DB_PASSWORD="s3cr/et"
+            DB_HOST="db.internal",
+            DB_PORT=6543,
+            DB_NAME="booking",
+            DB_USERNAME="app",
+            DB_PASSWORD=SecretStr("s3cr/et"),
         )
     )
     assert assembled.drivername == "postgresql+psycopg"
@@ -59,7 +64,7 @@ def test_db_star_variables_connect_to_postgres(pg_server: PgServer) -> None:
         DB_PORT=pg_server.port,
         DB_NAME="assembled",
         DB_USERNAME=pg_server.user,
-        DB_PASSWORD=pg_server.password,
+        DB_PASSWORD=SecretStr(pg_server.password),
         DB_SSLMODE="prefer",
     )
     engine = make_engine(settings)
@@ -142,7 +147,7 @@ def test_password_rotation_costs_one_failed_attempt_not_an_outage(pg_server: PgS
         DB_NAME="rotation",
         DB_SECRET_ARN=arn,
         AWS_REGION="us-east-1",
-        JWT_SECRET=JWT_SECRET,
+        JWT_SECRET=SecretStr(JWT_SECRET),
     )
     migrator = make_engine(settings, poolclass=NullPool)
     upgrade(migrator)  # as the rotating role, through the secret
@@ -189,7 +194,7 @@ def test_unreadable_secret_is_503(pg_server: PgServer, aws: None) -> None:
         DB_NAME="postgres",
         DB_SECRET_ARN="arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf",
         AWS_REGION="us-east-1",
-        JWT_SECRET=JWT_SECRET,
+        JWT_SECRET=SecretStr(JWT_SECRET),
     )
     with TestClient(create_app(settings)) as client:
         r = client.get("/flights")
