@@ -10,6 +10,7 @@ Skips when podman is missing, unless BOOKING_REQUIRE_CONTAINER_TEST=1 (CI), wher
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -33,7 +34,8 @@ pytestmark = [pytest.mark.container, pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
 BASE_IMAGE = "localhost/booking-base:bookworm"
-IMAGE = "localhost/booking-api:test"
+# One tag per checkout: several worktrees on one machine may build at once (layers are shared anyway).
+IMAGE = f"localhost/booking-api:test-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]}"
 HOST_CA_CERTS = Path("/etc/ssl/certs")
 STOP_TIMEOUT_S = 10
 
