@@ -74,8 +74,10 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 user.hashed_password = hash_password(body.password)
                 action = "updated"
     except sa.exc.OperationalError as exc:
-        print(f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
-              file=sys.stderr)
+        print(
+            f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()
@@ -110,15 +112,23 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
                     sa.select(Flight.id).where(Flight.number == number, Flight.departure_at == departure)
                 )
                 if exists is None:
-                    session.add(Flight(
-                        number=number, origin=origin, destination=dest, departure_at=departure,
-                        arrival_at=departure + timedelta(minutes=minutes), seat_rows=rows,
-                        seat_letters=letters, fare=Decimal(fare),
-                    ))
+                    session.add(
+                        Flight(
+                            number=number,
+                            origin=origin,
+                            destination=dest,
+                            departure_at=departure,
+                            arrival_at=departure + timedelta(minutes=minutes),
+                            seat_rows=rows,
+                            seat_letters=letters,
+                            fare=Decimal(fare),
+                        )
+                    )
                     created += 1
     except sa.exc.OperationalError as exc:
-        print(f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}",
-              file=sys.stderr)
+        print(
+            f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}", file=sys.stderr
+        )
         return 1
     finally:
         engine.dispose()

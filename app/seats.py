@@ -69,8 +69,13 @@ def claim(
     session.execute(
         sa.insert(SeatClaim),
         [
-            {"flight_id": flight_id, "seat": s, "hold_id": hold_id, "booking_id": booking_id,
-             "expires_at": expires_at}
+            {
+                "flight_id": flight_id,
+                "seat": s,
+                "hold_id": hold_id,
+                "booking_id": booking_id,
+                "expires_at": expires_at,
+            }
             for s in seats
         ],
     )

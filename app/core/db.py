@@ -34,8 +34,9 @@ class DatabaseUnavailable(Exception):
 class SecretCredentials:
     """Username/password from a Secrets Manager secret (JSON keys `username`, `password`), cached."""
 
-    def __init__(self, secret_arn: str, region: str | None = None,
-                 client_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self, secret_arn: str, region: str | None = None, client_factory: Callable[[], Any] | None = None
+    ) -> None:
         self.secret_arn = secret_arn
         self.region = region
         self._client_factory = client_factory
@@ -53,7 +54,8 @@ class SecretCredentials:
                 from botocore.config import Config
 
                 self._client = boto3.client(
-                    "secretsmanager", region_name=self.region,
+                    "secretsmanager",
+                    region_name=self.region,
                     config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 2}),
                 )
         return self._client
@@ -113,7 +115,7 @@ def make_engine(settings: Settings, *, poolclass: type[sa.pool.Pool] | None = No
         "connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
         # Bounded statements and lock waits: a stuck query becomes a 503, not a hung request.
         "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
-                   f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
+        f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
         "application_name": "booking-api",
     }
     if "sslmode" not in url.query:
