@@ -73,7 +73,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 user.is_admin = True
                 user.hashed_password = hash_password(body.password)
                 action = "updated"
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         print(
             f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
             file=sys.stderr,
@@ -125,7 +125,7 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
                         )
                     )
                     created += 1
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         print(
             f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}", file=sys.stderr
         )
@@ -159,6 +159,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     workers = args.workers or settings.WEB_CONCURRENCY
+    if settings.is_sqlite and workers > 1:
+        print(f"serve: SQLite has a single writer; running 1 worker instead of {workers}", file=sys.stderr)
+        workers = 1
     port = args.port or settings.PORT
 
     def child_exit(_server: Any, worker: Any) -> None:

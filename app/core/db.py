@@ -161,7 +161,17 @@ def _use_secret_credentials(engine: Engine, credentials: SecretCredentials) -> N
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    # SQLite has a single writer and its busy handler is a sleep loop, not a queue: competing
+    # connections starve each other into "database is locked". One connection per process makes
+    # requests queue fairly on the pool instead (and `serve` runs one worker on SQLite).
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 10},
+        poolclass=sa.pool.QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=30,
+    )
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _rec: Any) -> None:
