@@ -602,6 +602,7 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
             ],
             [
                 scope.arn("cloudwatch", f"alarm:{p}*"),
+                scope.arn("cloudwatch", f"dashboard/{base}", region=False),
                 scope.arn("cloudwatch", f"dashboard/{p}*", region=False),
             ],
         ),
