@@ -602,6 +602,8 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
             ],
             [
                 scope.arn("cloudwatch", f"alarm:{p}*"),
+                # Application Auto Scaling creates target-tracking alarms with the caller's permissions.
+                scope.arn("cloudwatch", f"alarm:TargetTracking-service/{base}/*"),
                 scope.arn("cloudwatch", f"dashboard/{base}", region=False),
                 scope.arn("cloudwatch", f"dashboard/{p}*", region=False),
             ],
