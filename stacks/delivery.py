@@ -1,6 +1,7 @@
 """Helpers the delivery workflows (.github/workflows) and the runbook call: `python -m stacks.delivery …`.
 
     platforms                       Docker platforms to build: every stack's service.architecture
+    repository --stack S            the stack's ECR repository name (as the program names it)
     deployed-tag  < history.json    the image tag of the stack's last successful update ("" if none)
     deployed-tag --previous         the tag before that one: what a rollback puts back
     summary       < history.json    one line: stack, actor, commit, result, resources changed
@@ -21,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from components.registry import docker_platform
+from components.registry import RegistryArgs, docker_platform
 from stacks.settings._base import NAMESPACE
 from stacks.settings.stack import parse_settings
 
@@ -59,6 +60,23 @@ def image_platforms(stacks: Iterable[str], root: Path = REPO_ROOT) -> list[str]:
         for stack in stacks
     }
     return sorted(platforms)
+
+
+def repository_name(stack: str, root: Path = REPO_ROOT) -> str:
+    """The stack's ECR repository name, derived exactly as the program derives it.
+
+    For the deploy workflow's first prod run: a targeted `pulumi up` creates the repository but does
+    not write stack outputs, so `ecrRepositoryUrl` is not there yet.
+    """
+    settings = parse_settings(PROJECT, stack, stack_config(stack, root))
+    args = RegistryArgs(
+        name_prefix=settings.names.base,
+        image_tag=settings.image.tag,
+        architecture=settings.service.architecture,
+        build_context="app",
+        dockerfile="app/Dockerfile",
+    )
+    return args.repository_name
 
 
 def _updates(history: object) -> list[Mapping[str, Any]]:
@@ -155,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     platforms = commands.add_parser("platforms", help="comma-separated Docker platforms for the image")
     platforms.add_argument("--stack", action="append", help="default: every Pulumi.<stack>.yaml")
+    repository = commands.add_parser("repository", help="the stack's ECR repository name")
+    repository.add_argument("--stack", required=True)
     deployed = commands.add_parser(
         "deployed-tag", help="image tag of the last successful update (history on stdin)"
     )
@@ -169,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "platforms":
         print(",".join(image_platforms(args.stack or stacks_in())))
+        return 0
+    if args.command == "repository":
+        print(repository_name(args.stack))
         return 0
     history = json.load(sys.stdin)
     if args.command == "deployed-tag":

@@ -85,6 +85,7 @@ class Pulumi:
     cwd: str = "."
     path: bool = False
     replace: list[str] = field(default_factory=list)
+    """URNs given to --replace or --target."""
     secrets_provider: str | None = None
 
 
@@ -112,7 +113,7 @@ def parse_pulumi(words: list[str]) -> Pulumi:
                 command.stack = value
             elif word in ("-C", "--cwd"):
                 command.cwd = value
-            elif word == "--replace":
+            elif word in ("--replace", "--target"):
                 command.replace.append(value)
             elif word == "--secrets-provider":
                 command.secrets_provider = value
@@ -259,6 +260,10 @@ def test_every_command_refers_to_something_real() -> None:
                 assert help_run.returncode == 0, context + help_run.stderr
             else:
                 assert (ROOT / words[3]).is_dir(), context
+        elif program == "gh" and words[1:3] == ["workflow", "run"]:
+            assert (ROOT / ".github" / "workflows" / words[3]).is_file(), context
+            workflow = yaml.safe_load((ROOT / ".github" / "workflows" / words[3]).read_text())
+            assert "workflow_dispatch" in workflow[True], f"{words[3]} cannot be run by hand: {context}"
         elif program == "gh" and words[1:3] == ["variable", "set"]:
             assert words[3] in workflow_variables(), f"no workflow reads vars.{words[3]}: {context}"
             if "--env" in words:

@@ -21,6 +21,7 @@ from stacks.delivery import (
     image_platforms,
     message_attributes,
     previous_image_tag,
+    repository_name,
     summary_line,
 )
 
@@ -155,7 +156,9 @@ def test_preview_posts_dev_and_prod_previews_on_pull_requests() -> None:
 
 def test_deploy_runs_on_main_only_and_never_overlaps() -> None:
     deploy = load("deploy.yml")
-    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    assert deploy["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    # A manual run from another branch deploys nothing (prod needs dev, dev runs on main only).
+    assert deploy["jobs"]["dev"]["if"] == "github.ref == 'refs/heads/main'"
     for job_name in ("dev", "prod"):
         concurrency = deploy["jobs"][job_name]["concurrency"]
         assert concurrency == {"group": f"deploy-{job_name}", "cancel-in-progress": False}
@@ -307,3 +310,12 @@ def test_image_platforms_follow_every_stack_architecture(tmp_path: Path) -> None
         config["config"]["booking:service"]["architecture"] = architecture
         (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(config))
     assert image_platforms(["a", "b"], tmp_path) == ["linux/amd64", "linux/arm64"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_repository_name_is_the_one_the_program_creates(stack: str) -> None:
+    from stacks.offline import run_stack
+
+    run = run_stack(stack)
+    assert run.error is None, run.error
+    assert repository_name(stack) == run.one("aws:ecr/repository:Repository").inputs["name"]
