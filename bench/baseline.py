@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from app.models import Flight, SeatClaim
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import Flight, SeatClaim
 
 engine = sa.create_engine(os.environ["DATABASE_URL"])
 Sessions = sessionmaker(engine)

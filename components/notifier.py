@@ -23,6 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam_policies import assume_role_policy, document, statement
 from stacks.settings.notifications import EmailSubscription
 
 LAMBDA_SOURCE_DIR = Path(__file__).resolve().parents[1] / "lambda" / "deploy_notifier"
@@ -78,51 +79,26 @@ def function_policy(
     *, topic_arn: str, service_arn: str, log_group_arn: str, dead_letter_queue_arn: str
 ) -> dict[str, Any]:
     """Least privilege for the notifier function."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublishNotifications",
-                "Effect": "Allow",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-            },
-            {
-                "Sid": "DescribeThisService",
-                "Effect": "Allow",
-                "Action": "ecs:DescribeServices",
-                "Resource": service_arn,
-            },
-            {
-                # The ECS service authorization reference lists no resource type for DescribeTaskDefinition:
-                # it cannot be scoped, "*" is the only form IAM evaluates. It is read-only metadata.
-                "Sid": "DescribeTaskDefinitions",
-                "Effect": "Allow",
-                "Action": "ecs:DescribeTaskDefinition",
-                "Resource": "*",
-            },
-            {
-                "Sid": "WriteOwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"{log_group_arn}:*",
-            },
-            {
-                # Lambda sends failed async invocations to the on-failure destination with this role.
-                "Sid": "OnFailureDestination",
-                "Effect": "Allow",
-                "Action": "sqs:SendMessage",
-                "Resource": dead_letter_queue_arn,
-            },
-        ],
-    }
+    return document(
+        [
+            statement(["sns:Publish"], [topic_arn], sid="PublishNotifications"),
+            statement(["ecs:DescribeServices"], [service_arn], sid="DescribeThisService"),
+            # The ECS service authorization reference lists no resource type for DescribeTaskDefinition:
+            # it cannot be scoped, "*" is the only form IAM evaluates. It reads task-definition metadata.
+            statement(["ecs:DescribeTaskDefinition"], ["*"], sid="DescribeTaskDefinitions"),
+            statement(
+                ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"], sid="WriteOwnLogs"
+            ),
+            # Lambda sends failed async invocations to the on-failure destination with this role.
+            statement(["sqs:SendMessage"], [dead_letter_queue_arn], sid="OnFailureDestination"),
+        ]
+    )
 
 
 def dead_letter_queue_policy(*, queue_arn: str, rule_arn: str) -> dict[str, Any]:
     """Only this rule's EventBridge target may drop undeliverable events into the queue."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+    return document(
+        [
             {
                 "Sid": "EventBridgeRuleDeadLetters",
                 "Effect": "Allow",
@@ -139,17 +115,16 @@ def dead_letter_queue_policy(*, queue_arn: str, rule_arn: str) -> dict[str, Any]
                 "Resource": queue_arn,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
-        ],
-    }
+        ]
+    )
 
 
 def lambda_assume_role_policy() -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
+    # No aws:SourceAccount condition: Lambda is not documented to send it when it assumes an execution
+    # role, and a positive condition on a missing key denies, so the function could never start. The
+    # confused-deputy path is closed anyway: only a function configured with this role (iam:PassRole
+    # in this account) makes Lambda assume it.
+    return assume_role_policy("lambda.amazonaws.com")
 
 
 def subscription_resource_suffix(address: str) -> str:

@@ -156,6 +156,11 @@ service = Service(
     opts=on_aws,
 )
 
+if not settings.notifications.subscriptions:
+    pulumi.log.warn(
+        "booking:notifications lists no e-mail address: deployment e-mails go to nobody until someone "
+        "subscribes to the notificationTopicArn output"
+    )
 deploy_notifier = DeployNotifier(
     f"{names.base}-deploy-notifier",
     DeployNotifierArgs(

@@ -38,7 +38,13 @@ class NotificationSettings:
 
 
 def parse_notifications(raw: object) -> NotificationSettings:
-    """Validate the `booking:notifications` object; raise ConfigError naming the first bad value."""
+    """Validate the `booking:notifications` object; raise ConfigError naming the first bad value.
+
+    Without the section the notifier still runs (topic, function, rule) with nobody subscribed, like every
+    other section's defaults; `stacks/__main__.py` warns about it. A section that is present must name
+    at least one address."""
+    if raw is None:
+        return NotificationSettings(subscriptions=())
     section = Section("notifications", raw, ["emails", "logRetentionDays"])
     entries = section.items("emails")
     if not entries:

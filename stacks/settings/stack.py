@@ -188,6 +188,14 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     )
     if settings.is_prod:
         check_prod(settings)
+    # Monitoring's alarm topic needs someone to tell: its own list, else the deployment e-mails.
+    if not alarms.recipients([s.address for s in notifications.subscriptions]):
+        raise ConfigError(
+            f"{NAMESPACE}:alarms.emails",
+            list(alarms.emails),
+            "must list at least one address when booking:notifications.emails is empty "
+            "(alarm e-mails need a recipient)",
+        )
     return settings
 
 
@@ -256,6 +264,13 @@ def check_prod(settings: StackSettings) -> None:
             settings.service.log_retention_days,
             settings.service.log_retention_days >= 30,
             "must be at least 30 for the prod stack",
+        ),
+        (
+            "notifications",
+            "emails",
+            [s.address for s in settings.notifications.subscriptions],
+            bool(settings.notifications.subscriptions),
+            "must list at least one address for the prod stack (deployment e-mails)",
         ),
     ]
     for section, field, value, ok, allowed in rules:

@@ -186,13 +186,14 @@ def test_function_role_is_scoped_to_exact_arns(declared: tuple[list[Declared], d
     resources, outputs = declared
     policy = json.loads(only(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/booking-prod-deploy-notifier"
-    grants = {(s["Effect"], json.dumps(s["Action"]), s["Resource"]) for s in policy["Statement"]}
+    grants = {(s["Effect"], json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in policy["Statement"]}
     assert grants == {
-        ("Allow", '"sns:Publish"', outputs["topic_arn"]),
-        ("Allow", '"ecs:DescribeServices"', SERVICE_ARN),
-        ("Allow", '"ecs:DescribeTaskDefinition"', "*"),  # no resource-level permissions exist for it
-        ("Allow", '["logs:CreateLogStream", "logs:PutLogEvents"]', f"{log_group_arn}:*"),
-        ("Allow", '"sqs:SendMessage"', outputs["dead_letter_queue_arn"]),
+        ("Allow", '["sns:Publish"]', json.dumps([outputs["topic_arn"]])),
+        ("Allow", '["ecs:DescribeServices"]', json.dumps([SERVICE_ARN])),
+        # No resource-level permissions exist for DescribeTaskDefinition.
+        ("Allow", '["ecs:DescribeTaskDefinition"]', '["*"]'),
+        ("Allow", '["logs:CreateLogStream", "logs:PutLogEvents"]', json.dumps([f"{log_group_arn}:*"])),
+        ("Allow", '["sqs:SendMessage"]', json.dumps([outputs["dead_letter_queue_arn"]])),
     }
     trust = json.loads(only(resources, "aws:iam/role:Role").inputs["assumeRolePolicy"])
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
@@ -359,10 +360,9 @@ def test_pattern_ignores_other_clusters_services_and_noise(event_bus: Any, event
 # --- wired into the real stack program (dev and prod configs) -------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(params=["dev", "prod"])
 def stack_run(request: pytest.FixtureRequest) -> OfflineRun:
-    run = run_stack(request.param)
-    assert run.error is None, run.error
+    run: OfflineRun = request.getfixturevalue(request.param)  # session runs from tests/infra/conftest.py
     return run
 
 
@@ -395,8 +395,8 @@ def test_stack_exports_the_topic_and_wires_the_notifier_to_its_own_service(stack
     assert len(notifier_policies) == 1
     policy = notifier_policies[0]
     resources = {json.dumps(s["Action"]): s["Resource"] for s in policy["Statement"]}
-    assert resources['"ecs:DescribeServices"'] == this_service
-    assert resources['"sns:Publish"'] == topic.outputs["arn"]
+    assert resources['["ecs:DescribeServices"]'] == [this_service]
+    assert resources['["sns:Publish"]'] == [topic.outputs["arn"]]
 
     function = run.one("aws:lambda/function:Function")
     assert function.inputs["environment"]["variables"]["ENVIRONMENT"] == env
@@ -429,3 +429,19 @@ def test_invalid_notifications_config_stops_before_any_resource() -> None:
         "booking:notifications.emails[1] = 'not-an-address' is invalid: must be an e-mail"
     )
     assert [r for r in run.resources if r.custom] == []
+
+
+def test_prod_refuses_to_run_without_anyone_to_notify() -> None:
+    run = run_stack("prod", {"booking:notifications": None})
+    assert run.error == (
+        "booking:notifications.emails = [] is invalid: "
+        "must list at least one address for the prod stack (deployment e-mails)"
+    )
+    assert [r for r in run.resources if r.custom] == []
+
+
+def test_a_stack_without_the_section_still_gets_a_notifier_with_no_subscribers() -> None:
+    run = run_stack("dev", {"booking:notifications": None})
+    assert run.error is None
+    assert run.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    assert run.outputs["notificationTopicArn"] == run.one("aws:sns/topic:Topic").outputs["arn"]

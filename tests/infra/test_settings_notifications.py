@@ -26,6 +26,10 @@ def test_object_without_events_means_all_and_retention_defaults_to_30() -> None:
     assert settings.log_retention_days == 30
 
 
+def test_no_section_means_no_subscribers_yet() -> None:
+    assert parse_notifications(None) == NotificationSettings(subscriptions=(), log_retention_days=30)
+
+
 def test_domain_is_normalised_to_lower_case() -> None:
     settings = parse_notifications({"emails": ["Ops@Example.COM"]})
     assert settings.subscriptions[0].address == "Ops@example.com"
@@ -34,7 +38,6 @@ def test_domain_is_normalised_to_lower_case() -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (None, "booking:notifications.emails = None is invalid: is required"),
         ({}, "booking:notifications.emails = None is invalid: is required"),
         (
             {"emails": []},

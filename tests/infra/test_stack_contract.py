@@ -53,15 +53,15 @@ COMMON_COUNTS: dict[str, int] = {
     "aws:rds/instance:Instance": 1,
     "aws:rds/parameterGroup:ParameterGroup": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
-    # Flow logs, the API's logs, RDS's postgresql and upgrade log exports.
-    "aws:cloudwatch/logGroup:LogGroup": 4,
+    # Flow logs, the API's logs, RDS's postgresql and upgrade log exports, the deploy notifier's logs.
+    "aws:cloudwatch/logGroup:LogGroup": 5,
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:ecs/taskDefinition:TaskDefinition": 1,
     "aws:ecs/service:Service": 1,
-    # Flow logs, task execution, task.
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 3,
+    # Flow logs, task execution, task, deploy notifier.
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 4,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
     "aws:appautoscaling/target:Target": 1,
     "aws:appautoscaling/policy:Policy": 2,
@@ -91,9 +91,6 @@ COMMON_COUNTS.update(
     }
 )
 COMMON_COUNTS["aws:sns/topic:Topic"] += 1
-# One role and one inline policy each, plus the notifier's log group.
-for _type in ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup"):
-    COMMON_COUNTS[_type] += 1
 DEV_COUNTS = {
     **COMMON_COUNTS,
     "aws:ec2/subnet:Subnet": 6,
@@ -574,3 +571,16 @@ def test_network_layout(dev: OfflineRun, prod: OfflineRun) -> None:
     assert len(nat_targets) == 3
     flow = dev.one("aws:ec2/flowLog:FlowLog").inputs
     assert (flow["trafficType"], flow["logDestinationType"]) == ("ALL", "cloud-watch-logs")
+
+
+# --- shared guardrails (policies/invariants.py, engineer "plan") --------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shared_guardrails_hold(stack: str, request: pytest.FixtureRequest) -> None:
+    """The same invariant definitions the policy pack and the plan tool use, over the real program."""
+    invariants = pytest.importorskip("policies.invariants")
+    run: OfflineRun = request.getfixturevalue(stack)
+    report = invariants.check_resources(run.resources, stack)
+    assert report.evaluated
+    assert [str(v) for v in report.violations] == []
