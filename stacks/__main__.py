@@ -175,6 +175,12 @@ deploy_notifier = DeployNotifier(
     opts=on_aws,
 )
 
+alarm_emails = settings.alarms.recipients([s.address for s in settings.notifications.subscriptions])
+if not alarm_emails:
+    pulumi.log.warn(
+        "booking:alarms.emails and booking:notifications list no e-mail address: alarms go to nobody "
+        "until someone subscribes to the alarmTopicArn output"
+    )
 monitoring = Monitoring(
     f"{names.base}-monitoring",
     MonitoringArgs(
@@ -195,7 +201,7 @@ monitoring = Monitoring(
         min_healthy_hosts=settings.service.min_count,
         db_allocated_storage_gb=settings.database.allocated_storage_gb,
         app_log_group_name=service.log_group_name,
-        alarm_emails=settings.alarms.recipients([s.address for s in settings.notifications.subscriptions]),
+        alarm_emails=alarm_emails,
         alarms=settings.alarms,
     ),
     opts=on_aws,

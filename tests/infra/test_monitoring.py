@@ -382,17 +382,17 @@ def _run(**overrides: Any) -> Run:
     def build() -> pulumi.Output[Any]:
         # The load balancer suffix arrives as an Output, as it does from the real LoadBalancer component.
         watched = replace(WATCHED, load_balancer=pulumi.Output.from_input(LB))
-        args = MonitoringArgs(
-            name_prefix=PREFIX,
-            region=REGION,
-            account_id=ACCOUNT,
-            watched=watched,
-            min_healthy_hosts=2,
-            db_allocated_storage_gb=pulumi.Output.from_input(20),
-            app_log_group_name=APP_LOG_GROUP,
-            alarm_emails=("ops@example.com", "oncall@example.com"),
-            **overrides,
-        )
+        kwargs: dict[str, Any] = {
+            "name_prefix": PREFIX,
+            "region": REGION,
+            "account_id": ACCOUNT,
+            "watched": watched,
+            "min_healthy_hosts": 2,
+            "db_allocated_storage_gb": pulumi.Output.from_input(20),
+            "app_log_group_name": APP_LOG_GROUP,
+            "alarm_emails": ("ops@example.com", "oncall@example.com"),
+        }
+        args = MonitoringArgs(**{**kwargs, **overrides})
         monitoring = Monitoring("monitoring", args)
         outputs["deployment_alarm_names"] = monitoring.deployment_alarm_names
         return pulumi.Output.all(
@@ -576,6 +576,12 @@ def test_outputs(run: Run) -> None:
     assert set(DEPLOYMENT_ALARM_KEYS) <= set(run.outputs["alarm_names"])
 
 
+def test_no_recipients_means_no_subscription_but_the_alarms_still_exist() -> None:
+    run = _run(alarm_emails=())
+    assert run.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    assert len(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == len(ALARM_SUFFIXES)
+
+
 def test_configured_thresholds_reach_the_alarms() -> None:
     settings = parse_alarms(
         {
@@ -606,8 +612,6 @@ def test_args_refuse_what_cannot_work() -> None:
         alarm_emails=("ops@example.com",),
     )
     MonitoringArgs(**base)
-    with pytest.raises(ValueError, match="alarm_emails"):
-        MonitoringArgs(**{**base, "alarm_emails": ()})
     with pytest.raises(ValueError, match="min_healthy_hosts"):
         MonitoringArgs(**{**base, "min_healthy_hosts": 0})
     with pytest.raises(ValueError, match="prefix"):

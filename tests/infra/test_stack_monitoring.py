@@ -15,7 +15,7 @@ from components.monitoring import (
     alarm_topic_policy,
     deployment_alarm_names,
 )
-from stacks.offline import OfflineRun, stack_config
+from stacks.offline import OfflineRun, run_stack, stack_config
 from stacks.settings.alarms import FIELD_BY_KEY, AlarmSettings, parse_alarms
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -244,3 +244,32 @@ def test_monitoring_resources_belong_to_the_component(run: OfflineRun) -> None:
     }
     assert all(a.parent == component.urn for a in run.of_type(ALARM))
 
+
+def test_invalid_alarms_config_stops_before_any_resource() -> None:
+    run = run_stack("dev", {"booking:alarms.serviceCpu.threshold": 150})
+    assert (
+        run.error
+        == "booking:alarms.serviceCpu.threshold = 150 is invalid: must be a number from 1 to 100 (%)"
+    )
+    assert [r for r in run.resources if r.custom] == []
+
+
+def test_own_alarm_addresses_replace_the_notification_ones() -> None:
+    run = run_stack("dev", {"booking:alarms.emails": ["oncall@example.com"]})
+    assert run.error is None, run.error
+    by_topic: dict[str, list[str]] = {}
+    for subscription in run.of_type("aws:sns/topicSubscription:TopicSubscription"):
+        by_topic.setdefault(subscription.inputs["topic"], []).append(subscription.inputs["endpoint"])
+    assert by_topic[run.outputs["alarmTopicArn"]] == ["oncall@example.com"]
+    assert by_topic[run.outputs["notificationTopicArn"]] == ["ops@example.com"]
+
+
+def test_without_any_address_the_alarms_still_exist() -> None:
+    run = run_stack("dev", {"booking:notifications": None})
+    assert run.error is None, run.error
+    assert len(run.of_type(ALARM)) == len(ALARM_SUFFIXES)
+    assert [
+        s
+        for s in run.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs["topic"] == run.outputs["alarmTopicArn"]
+    ] == []
