@@ -23,9 +23,15 @@ log = logging.getLogger("booking.cli")
 
 
 def _settings() -> Any:
+    from pydantic import ValidationError
+
     from app.core.config import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"invalid environment: {problems}") from None
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
