@@ -154,7 +154,7 @@ def test_serve_migrates_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
 
 def test_invalid_environment_stops_with_the_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWT_SECRET", "short")
-    with pytest.raises(SystemExit, match="invalid environment: JWT_SECRET: .*at least 32"):
+    with pytest.raises(SystemExit, match=r"invalid environment: JWT_SECRET: .*at least 32"):
         main(["seed-demo"])
     monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
     monkeypatch.setenv("DB_SSLMODE", "maybe")
