@@ -23,9 +23,15 @@ log = logging.getLogger("booking.cli")
 
 
 def _settings() -> Any:
+    from pydantic import ValidationError
+
     from app.core.config import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"invalid environment: {problems}") from None
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -180,6 +186,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "timeout": 60,
                 # Longer than the ALB idle timeout (60 s), so the ALB closes idle connections, not us.
                 "keepalive": 65,
+                # Only the load balancer can reach the task (security groups), so its
+                # X-Forwarded-For/-Proto are trusted: logs then show the real client address.
+                "forwarded_allow_ips": "*",
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": settings.LOG_LEVEL.lower(),

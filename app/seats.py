@@ -22,6 +22,15 @@ def seat_sort_key(seat: str) -> tuple[int, str]:
     return int(seat[:-1]), seat[-1]
 
 
+def ensure_not_departed(flight: Flight, now: datetime) -> None:
+    if flight.departure_at <= now:
+        raise FlightDeparted(flight.number)
+
+
+class FlightDeparted(Exception):
+    pass
+
+
 def invalid_seats(flight: Flight, seats: Iterable[str]) -> list[str]:
     valid = set(flight.seat_labels())
     return [s for s in seats if s not in valid]

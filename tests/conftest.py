@@ -107,8 +107,8 @@ class PgServer:
             timeout=60,
         )
 
-    def stop(self) -> None:
-        self._pg_ctl("stop", "-m", "fast", "-w")
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("stop", "-m", mode, "-w")
 
     def start(self) -> None:
         self._pg_ctl("start", "-w", "-l", str(self.datadir.parent / "server.log"))
@@ -180,5 +180,6 @@ def pg_server() -> Iterator[PgServer]:
         yield server
     finally:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            server.stop()
+            # A throwaway server: no shutdown checkpoint needed.
+            server.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)

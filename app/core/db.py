@@ -117,6 +117,13 @@ def make_engine(settings: Settings, *, poolclass: type[sa.pool.Pool] | None = No
         "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
         f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
         "application_name": "booking-api",
+        # A database that vanishes mid-query (failover, black-holed network) errors out instead of
+        # leaving the request waiting on a socket forever.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": settings.DB_STATEMENT_TIMEOUT_MS + 5000,
     }
     if "sslmode" not in url.query:
         connect_args["sslmode"] = settings.DB_SSLMODE

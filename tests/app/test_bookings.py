@@ -196,3 +196,15 @@ def test_admin_can_cancel_anyones_booking(api: Api) -> None:
     flight = api.flight(admin)
     booking = book(api, api.user(), flight["id"], ["1A"]).json()
     assert api.client.delete(f"/bookings/{booking['id']}", headers=admin).json()["status"] == "cancelled"
+
+
+def test_departed_flights_cannot_be_held_or_booked(api: Api) -> None:
+    flight = api.flight(api.admin(), departure_at="2020-01-01T08:00:00Z", arrival_at="2020-01-01T10:00:00Z")
+    user = api.user()
+    r = book(api, user, flight["id"], ["1A"])
+    assert r.status_code == 409
+    assert r.json()["detail"] == "flight BK100 has already departed"
+    assert (
+        api.client.post(f"/flights/{flight['id']}/holds", json={"seats": ["1A"]}, headers=user).status_code
+        == 409
+    )

@@ -150,3 +150,13 @@ def test_serve_migrates_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     log = server.log()
     assert '"request_id": "from-alb-1"' in log
     assert "Shutting down: Master" in log
+
+
+def test_invalid_environment_stops_with_the_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", "short")
+    with pytest.raises(SystemExit, match=r"invalid environment: JWT_SECRET: .*at least 32"):
+        main(["seed-demo"])
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    monkeypatch.setenv("DB_SSLMODE", "maybe")
+    with pytest.raises(SystemExit, match="DB_SSLMODE"):
+        main(["migrate"])

@@ -245,3 +245,24 @@ def test_expired_holds_release_seats_under_concurrency(
     assert [(seat, bid is not None, hold) for seat, bid, hold in claims(engine, flight_id)] == [
         (s, True, None) for s in sorted(SEATS)
     ]
+
+
+def test_concurrent_retries_with_one_idempotency_key_make_one_booking(
+    server: LiveServer, engine: sa.Engine, tokens: list[str]
+) -> None:
+    flight_id = new_flight(engine, "RACE5")
+    body = {"flight_id": flight_id, "passengers": [{"seat": "2B", "name": "Retry Ready"}]}
+    responses = asyncio.run(same_key(server, tokens[0], body, copies=30))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 29
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).where(Booking.flight_id == flight_id)) == 1
+
+
+async def same_key(server: LiveServer, token: str, body: dict[str, Any], copies: int) -> list[httpx.Response]:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "retry-storm-1"}
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        return await asyncio.gather(
+            *[client.post("/bookings", json=body, headers=headers) for _ in range(copies)]
+        )

@@ -54,6 +54,8 @@ def test_bad_settings_are_rejected_with_the_field_name() -> None:
         Settings(DB_SSLMODE="sometimes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="WEB_CONCURRENCY"):
         Settings(WEB_CONCURRENCY=0)
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        Settings(JWT_SECRET=SecretStr("too-short"))
 
 
 @pytest.mark.postgres

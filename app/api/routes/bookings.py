@@ -16,7 +16,7 @@ from app.api.routes.flights import get_flight_or_404
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
-from app.seats import SeatUnavailable, claim, invalid_seats, seat_sort_key, taken_seats
+from app.seats import SeatUnavailable, claim, ensure_not_departed, invalid_seats, seat_sort_key, taken_seats
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -99,6 +99,7 @@ def create_booking(
             f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
         )
 
+    ensure_not_departed(flight, now)
     booking = Booking(
         reference=new_reference(),
         user_id=user.id,

@@ -12,7 +12,7 @@ from app.api.routes.flights import get_flight_or_404
 from app.core.metrics import SEAT_CONFLICTS
 from app.models import Hold, User, utcnow
 from app.schemas import HoldCreate, HoldOut
-from app.seats import SeatUnavailable, claim, invalid_seats, seat_sort_key, taken_seats
+from app.seats import SeatUnavailable, claim, ensure_not_departed, invalid_seats, seat_sort_key, taken_seats
 
 router = APIRouter(tags=["holds"])
 
@@ -48,6 +48,7 @@ def create_hold(
             f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
         )
     now = utcnow()
+    ensure_not_departed(flight, now)
     seats = sorted(body.seats, key=seat_sort_key)
     hold = Hold(
         id=str(uuid.uuid4()),
