@@ -103,7 +103,7 @@ FIXED: dict[str, object] = {
         "backupRetentionDays": 7,
         "deletionProtection": False,
         "finalSnapshot": False,
-        "performanceInsights": False,
+        "performanceInsights": True,  # its 7-day tier is free: no cost line
     },
 }
 
