@@ -54,15 +54,15 @@ COMMON_COUNTS: dict[str, int] = {
     "aws:rds/instance:Instance": 1,
     "aws:rds/parameterGroup:ParameterGroup": 1,
     "aws:rds/subnetGroup:SubnetGroup": 1,
-    # Flow logs, the API's logs, RDS's postgresql and upgrade log exports.
-    "aws:cloudwatch/logGroup:LogGroup": 4,
+    # Flow logs, the API's logs, RDS's postgresql and upgrade log exports, the deploy notifier's logs.
+    "aws:cloudwatch/logGroup:LogGroup": 5,
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:ecs/taskDefinition:TaskDefinition": 1,
     "aws:ecs/service:Service": 1,
-    # Flow logs, task execution, task.
-    "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 3,
+    # Flow logs, task execution, task, deploy notifier.
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 4,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
     "aws:appautoscaling/target:Target": 1,
     "aws:appautoscaling/policy:Policy": 2,
