@@ -23,9 +23,15 @@ log = logging.getLogger("booking.cli")
 
 
 def _settings() -> Any:
+    from pydantic import ValidationError
+
     from app.core.config import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"invalid environment: {problems}") from None
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -73,9 +79,11 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 user.is_admin = True
                 user.hashed_password = hash_password(body.password)
                 action = "updated"
-    except sa.exc.OperationalError as exc:
-        print(f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
-              file=sys.stderr)
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        print(
+            f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()
@@ -110,15 +118,23 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
                     sa.select(Flight.id).where(Flight.number == number, Flight.departure_at == departure)
                 )
                 if exists is None:
-                    session.add(Flight(
-                        number=number, origin=origin, destination=dest, departure_at=departure,
-                        arrival_at=departure + timedelta(minutes=minutes), seat_rows=rows,
-                        seat_letters=letters, fare=Decimal(fare),
-                    ))
+                    session.add(
+                        Flight(
+                            number=number,
+                            origin=origin,
+                            destination=dest,
+                            departure_at=departure,
+                            arrival_at=departure + timedelta(minutes=minutes),
+                            seat_rows=rows,
+                            seat_letters=letters,
+                            fare=Decimal(fare),
+                        )
+                    )
                     created += 1
-    except sa.exc.OperationalError as exc:
-        print(f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}",
-              file=sys.stderr)
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        print(
+            f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}", file=sys.stderr
+        )
         return 1
     finally:
         engine.dispose()
@@ -149,6 +165,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     workers = args.workers or settings.WEB_CONCURRENCY
+    if settings.is_sqlite and workers > 1:
+        print(f"serve: SQLite has a single writer; running 1 worker instead of {workers}", file=sys.stderr)
+        workers = 1
     port = args.port or settings.PORT
 
     def child_exit(_server: Any, worker: Any) -> None:
@@ -167,6 +186,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "timeout": 60,
                 # Longer than the ALB idle timeout (60 s), so the ALB closes idle connections, not us.
                 "keepalive": 65,
+                # Only the load balancer can reach the task (security groups), so its
+                # X-Forwarded-For/-Proto are trusted: logs then show the real client address.
+                "forwarded_allow_ips": "*",
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": settings.LOG_LEVEL.lower(),

@@ -15,6 +15,7 @@ from app.api.routes import auth, bookings, flights, holds, ops
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseUnavailable, make_engine, make_sessionmaker
 from app.core.logging import RequestLogMiddleware, configure_logging
+from app.seats import FlightDeparted
 
 log = logging.getLogger("booking.app")
 
@@ -50,6 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.add_middleware(RequestLogMiddleware)
     for module in (ops, auth, flights, holds, bookings):
         application.include_router(module.router)
+
+    @application.exception_handler(FlightDeparted)
+    async def flight_departed(request: Request, exc: FlightDeparted) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"flight {exc} has already departed"}, status_code=status.HTTP_409_CONFLICT
+        )
 
     @application.exception_handler(sa.exc.OperationalError)
     @application.exception_handler(sa.exc.InterfaceError)

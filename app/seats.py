@@ -22,6 +22,15 @@ def seat_sort_key(seat: str) -> tuple[int, str]:
     return int(seat[:-1]), seat[-1]
 
 
+def ensure_not_departed(flight: Flight, now: datetime) -> None:
+    if flight.departure_at <= now:
+        raise FlightDeparted(flight.number)
+
+
+class FlightDeparted(Exception):
+    pass
+
+
 def invalid_seats(flight: Flight, seats: Iterable[str]) -> list[str]:
     valid = set(flight.seat_labels())
     return [s for s in seats if s not in valid]
@@ -69,8 +78,13 @@ def claim(
     session.execute(
         sa.insert(SeatClaim),
         [
-            {"flight_id": flight_id, "seat": s, "hold_id": hold_id, "booking_id": booking_id,
-             "expires_at": expires_at}
+            {
+                "flight_id": flight_id,
+                "seat": s,
+                "hold_id": hold_id,
+                "booking_id": booking_id,
+                "expires_at": expires_at,
+            }
             for s in seats
         ],
     )

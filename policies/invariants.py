@@ -910,6 +910,50 @@ def _alb_protection(inv: Inventory) -> Iterator[Violation]:
             yield _violation("alb-deletion-protection", lb, "enableDeletionProtection is not true")
 
 
+# TLS 1.2+ only: the TLS13-*, TLS-1-2-* and FS-1-2-* families (ELBSecurityPolicy-2016-08 still allows 1.0).
+MODERN_TLS_POLICY = re.compile(r"^ELBSecurityPolicy-(TLS13-|TLS-1-2-|FS-1-2-)")
+
+
+@invariant(
+    "alb-https-modern-tls",
+    "HTTPS listeners use a TLS 1.2+ security policy, and with HTTPS on, plain HTTP only redirects to it.",
+    LISTENER_TYPES,
+    cross_resource=True,
+)
+def _alb_tls(inv: Inventory) -> Iterator[Violation]:
+    listeners = inv.of_type(*LISTENER_TYPES)
+    https_lbs: set[str] = set()
+    for listener in listeners:
+        if listener.props.get("protocol") != "HTTPS":
+            continue
+        lb = inv.resolve(listener, "loadBalancerArn", LOAD_BALANCER_TYPES)
+        https_lbs.add(lb.urn if lb else "?")
+        policy = listener.props.get("sslPolicy")
+        if not is_unknown(policy) and not (isinstance(policy, str) and MODERN_TLS_POLICY.match(policy)):
+            yield _violation(
+                "alb-https-modern-tls",
+                listener,
+                f"sslPolicy {policy!r} is not a TLS 1.2+ (TLS13-*/TLS-1-2-*) policy",
+            )
+    for listener in listeners:
+        if listener.props.get("protocol") != "HTTP":
+            continue
+        lb = inv.resolve(listener, "loadBalancerArn", LOAD_BALANCER_TYPES)
+        if (lb.urn if lb else "?") not in https_lbs:
+            continue
+        actions = [a for a in _as_list(listener.props.get("defaultActions")) if isinstance(a, Mapping)]
+        redirects = all(
+            a.get("type") == "redirect" and (a.get("redirect") or {}).get("protocol") == "HTTPS"
+            for a in actions
+        )
+        if not actions or not redirects:
+            yield _violation(
+                "alb-https-modern-tls",
+                listener,
+                "HTTP listener serves traffic instead of redirecting to HTTPS",
+            )
+
+
 # --- evaluation ------------------------------------------------------------------------------------------
 INVARIANTS: tuple[Invariant, ...] = tuple(_REGISTRY)
 BY_ID: dict[str, Invariant] = {i.id: i for i in INVARIANTS}

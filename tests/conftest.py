@@ -64,20 +64,27 @@ class PgServer:
     def connect(self, dbname: str = "postgres") -> psycopg.Connection:
         """A superuser psycopg connection in autocommit mode (close it, or use it in `with`)."""
         return psycopg.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password,
-            dbname=dbname, autocommit=True, connect_timeout=5,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            dbname=dbname,
+            autocommit=True,
+            connect_timeout=5,
         )
 
-    def create_database(self, name: str, owner: str | None = None) -> str:
-        """Create a fresh database (dropping any old one of that name) and return its SQLAlchemy URL."""
+    def create_database(self, name: str, owner: str | None = None, template: str | None = None) -> str:
+        """Create a fresh database (dropping any old one of that name) and return its SQLAlchemy URL.
+
+        `template` copies an existing database (which must have no open connections)."""
+        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if owner:
+            stmt += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
+        if template:
+            stmt += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if owner:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner))
-                )
-            else:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(stmt)
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -94,11 +101,14 @@ class PgServer:
     def _pg_ctl(self, *args: str) -> None:
         subprocess.run(
             [*self._run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=60,
         )
 
-    def stop(self) -> None:
-        self._pg_ctl("stop", "-m", "fast", "-w")
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("stop", "-m", mode, "-w")
 
     def start(self) -> None:
         self._pg_ctl("start", "-w", "-l", str(self.datadir.parent / "server.log"))
@@ -121,9 +131,23 @@ def start_pg_server() -> tuple[PgServer, Path]:
     if run_as:
         shutil.chown(pwfile, user="postgres", group="postgres")
     subprocess.run(
-        [*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=scram-sha-256",
-         f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C", "--no-sync"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+        [
+            *run_as,
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
     )
     pwfile.unlink()
     port = free_port()
@@ -156,5 +180,6 @@ def pg_server() -> Iterator[PgServer]:
         yield server
     finally:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            server.stop()
+            # A throwaway server: no shutdown checkpoint needed.
+            server.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -17,9 +18,29 @@ from app.models import User
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.sessionmaker() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session for the request; its connection goes back to the pool as soon as the work is done.
+
+    Sync dependencies and endpoints run in the shared threadpool. If a request kept a connection
+    while waiting for a thread to clean up, and every thread were waiting for a connection, the
+    server would deadlock under load; so cleanup that must talk to the database runs on its own
+    small limiter, and the current-user lookup ends its transaction before returning.
+    """
+    session: Session = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close, limiter=_cleanup_limiter(request))
+        else:
+            session.close()
+
+
+def _cleanup_limiter(request: Request) -> anyio.CapacityLimiter:
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "cleanup_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.cleanup_limiter = anyio.CapacityLimiter(16)
+    return limiter
 
 
 def get_settings(request: Request) -> Settings:
@@ -44,6 +65,8 @@ def get_current_user(request: Request, session: SessionDep, token: TokenDep) -> 
     except (jwt.PyJWTError, ValueError):
         raise unauthorized from None
     user = session.get(User, user_id)
+    # Release the connection now rather than hold it until the endpoint gets a thread.
+    session.commit()
     if user is None:
         raise unauthorized
     return user

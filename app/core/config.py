@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     DB_POOL_TIMEOUT_SECONDS: float = Field(default=10, gt=0)
     AWS_REGION: str | None = None
 
-    JWT_SECRET: SecretStr | None = None
+    # HS256 wants at least 32 bytes of key (RFC 7518 3.2).
+    JWT_SECRET: SecretStr | None = Field(default=None, min_length=32)
     JWT_TTL_MINUTES: int = Field(default=60, ge=1, le=7 * 24 * 60)
     HOLD_TTL_SECONDS: int = Field(default=600, ge=1, le=24 * 3600)
 

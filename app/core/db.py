@@ -34,8 +34,9 @@ class DatabaseUnavailable(Exception):
 class SecretCredentials:
     """Username/password from a Secrets Manager secret (JSON keys `username`, `password`), cached."""
 
-    def __init__(self, secret_arn: str, region: str | None = None,
-                 client_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self, secret_arn: str, region: str | None = None, client_factory: Callable[[], Any] | None = None
+    ) -> None:
         self.secret_arn = secret_arn
         self.region = region
         self._client_factory = client_factory
@@ -53,7 +54,8 @@ class SecretCredentials:
                 from botocore.config import Config
 
                 self._client = boto3.client(
-                    "secretsmanager", region_name=self.region,
+                    "secretsmanager",
+                    region_name=self.region,
                     config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 2}),
                 )
         return self._client
@@ -113,8 +115,15 @@ def make_engine(settings: Settings, *, poolclass: type[sa.pool.Pool] | None = No
         "connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
         # Bounded statements and lock waits: a stuck query becomes a 503, not a hung request.
         "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
-                   f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
+        f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
         "application_name": "booking-api",
+        # A database that vanishes mid-query (failover, black-holed network) errors out instead of
+        # leaving the request waiting on a socket forever.
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": settings.DB_STATEMENT_TIMEOUT_MS + 5000,
     }
     if "sslmode" not in url.query:
         connect_args["sslmode"] = settings.DB_SSLMODE
@@ -159,7 +168,17 @@ def _use_secret_credentials(engine: Engine, credentials: SecretCredentials) -> N
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    # SQLite has a single writer and its busy handler is a sleep loop, not a queue: competing
+    # connections starve each other into "database is locked". One connection per process makes
+    # requests queue fairly on the pool instead (and `serve` runs one worker on SQLite).
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 10},
+        poolclass=sa.pool.QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=30,
+    )
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _rec: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -13,10 +14,14 @@ JWT_ALGORITHM = "HS256"
 
 # argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile). Tests swap in a cheaper hasher.
 password_hasher = PasswordHasher()
+# Each hash takes 64 MiB: without a cap, a burst of logins on the 40-thread pool would need gigabytes
+# and get a small Fargate task OOM-killed. Extra logins queue here instead.
+_hashing_slots = threading.BoundedSemaphore(2)
 
 
 def hash_password(password: str) -> str:
-    return password_hasher.hash(password)
+    with _hashing_slots:
+        return password_hasher.hash(password)
 
 
 @lru_cache
@@ -26,8 +31,10 @@ def _dummy_hash() -> str:
 
 def verify_password(hashed: str | None, password: str) -> bool:
     """True when `password` matches; an unknown user costs the same time as a wrong password."""
+    against = hashed or _dummy_hash()
     try:
-        return password_hasher.verify(hashed or _dummy_hash(), password) and hashed is not None
+        with _hashing_slots:
+            return password_hasher.verify(against, password) and hashed is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -10,6 +10,7 @@ Skips when podman is missing, unless BOOKING_REQUIRE_CONTAINER_TEST=1 (CI), wher
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -32,8 +33,10 @@ pytestmark = [pytest.mark.container, pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
-BASE_IMAGE = "localhost/booking-base:bookworm"
-IMAGE = "localhost/booking-api:test"
+# Override to build on another local base, e.g. a python:3.13-slim you have loaded into podman.
+BASE_IMAGE = os.environ.get("BOOKING_CONTAINER_BASE_IMAGE", "localhost/booking-base:bookworm")
+# One tag per checkout: several worktrees on one machine may build at once (layers are shared anyway).
+IMAGE = f"localhost/booking-api:test-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]}"
 HOST_CA_CERTS = Path("/etc/ssl/certs")
 STOP_TIMEOUT_S = 10
 
@@ -77,6 +80,8 @@ def app_image(request: pytest.FixtureRequest) -> str:
 
     started = time.monotonic()
     if _image_id(BASE_IMAGE) is None:
+        if not BASE_IMAGE.startswith("localhost/booking-base:"):
+            _unavailable(f"base image {BASE_IMAGE} is not in podman's storage")
         if shutil.which("debootstrap") is None:
             _unavailable(f"{BASE_IMAGE} is missing and debootstrap is not installed")
         subprocess.run([str(ROOT / "scripts" / "container-base-image"), BASE_IMAGE], check=True, timeout=900)

@@ -20,5 +20,11 @@ def test_create_database_gives_a_working_url(pg_server: PgServer) -> None:
 
 def test_password_is_required(pg_server: PgServer) -> None:
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(host=pg_server.host, port=pg_server.port, user=pg_server.user,
-                        password="wrong", dbname="postgres", connect_timeout=5)
+        psycopg.connect(
+            host=pg_server.host,
+            port=pg_server.port,
+            user=pg_server.user,
+            password="wrong",
+            dbname="postgres",
+            connect_timeout=5,
+        )

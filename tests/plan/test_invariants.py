@@ -298,3 +298,33 @@ def test_unknown_values_never_violate() -> None:
 def test_unknown_invariant_ids_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"unknown invariant id.*rds-is-fast"):
         evaluate(inventory(good_stack()), "prod", only=["rds-not-public", "rds-is-fast"])
+
+
+def listener(name: str, **props: Any) -> ResourceRecord:
+    return record("aws:lb/listener:Listener", name, {"loadBalancerArn": "alb-id", **props})
+
+
+def test_https_listeners_need_modern_tls_and_http_must_redirect() -> None:
+    forward = [{"type": "forward", "targetGroupArn": "tg"}]
+    redirect = [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+    ]
+    good = add(
+        good_stack(),
+        listener(
+            "https",
+            protocol="HTTPS",
+            port=443,
+            sslPolicy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+            defaultActions=forward,
+        ),
+        listener("http", protocol="HTTP", port=80, defaultActions=redirect),
+    )
+    assert violations(good, "alb-https-modern-tls") == []
+    old_tls = with_props(good, "https", sslPolicy="ELBSecurityPolicy-2016-08")
+    assert "'ELBSecurityPolicy-2016-08' is not a TLS 1.2+" in violations(old_tls, "alb-https-modern-tls")[0]
+    serving = with_props(good, "http", defaultActions=forward)
+    assert "instead of redirecting" in violations(serving, "alb-https-modern-tls")[0]
+    # without a certificate there is no HTTPS listener, and HTTP may forward
+    http_only = add(good_stack(), listener("http", protocol="HTTP", port=80, defaultActions=forward))
+    assert violations(http_only, "alb-https-modern-tls") == []

@@ -37,6 +37,14 @@ def test_both_stacks_plan_cleanly(stack: str) -> None:
     assert plan.costs is not None and plan.costs.total > 0
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_cli_exits_zero_for_both_stacks(stack: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setattr(cli, "plan_stack", lambda *a, **k: build_plan(offline(stack)))
+    assert cli.main(["--stack", stack]) == 0
+    out = capsys.readouterr().out
+    assert "TOTAL at desired task counts" in out and "0 violation(s)" in out
+
+
 def test_guardrails_see_the_real_security_group_chain() -> None:
     """The invariants resolve the program's references (mock ids) — otherwise they would pass vacuously."""
     run = offline("prod")
@@ -95,7 +103,7 @@ FIXED: dict[str, object] = {
         "backupRetentionDays": 7,
         "deletionProtection": False,
         "finalSnapshot": False,
-        "performanceInsights": False,
+        "performanceInsights": True,  # its 7-day tier is free: no cost line
     },
 }
 

@@ -16,7 +16,7 @@ from app.api.routes.flights import get_flight_or_404
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
-from app.seats import SeatUnavailable, claim, invalid_seats, seat_sort_key, taken_seats
+from app.seats import SeatUnavailable, claim, ensure_not_departed, invalid_seats, seat_sort_key, taken_seats
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -96,12 +96,17 @@ def create_booking(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
-                   f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
+            f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
         )
 
+    ensure_not_departed(flight, now)
     booking = Booking(
-        reference=new_reference(), user_id=user.id, flight_id=flight.id, status="confirmed",
-        total_fare=flight.fare * Decimal(len(seats)), idempotency_key=idempotency_key,
+        reference=new_reference(),
+        user_id=user.id,
+        flight_id=flight.id,
+        status="confirmed",
+        total_fare=flight.fare * Decimal(len(seats)),
+        idempotency_key=idempotency_key,
         request_hash=fingerprint,
         passengers=[Passenger(seat=p.seat, name=p.name.strip()) for p in body.passengers],
     )
@@ -111,11 +116,14 @@ def create_booking(
         # (user_id, idempotency_key) unique index and then replays this booking.
         session.flush()
         if hold is not None:
-            moved = cast(CursorResult[Any], session.execute(
-                sa.update(SeatClaim)
-                .where(SeatClaim.hold_id == hold.id, SeatClaim.expires_at > now)
-                .values(hold_id=None, booking_id=booking.id, expires_at=None)
-            )).rowcount
+            moved = cast(
+                CursorResult[Any],
+                session.execute(
+                    sa.update(SeatClaim)
+                    .where(SeatClaim.hold_id == hold.id, SeatClaim.expires_at > now)
+                    .values(hold_id=None, booking_id=booking.id, expires_at=None)
+                ),
+            ).rowcount
             if moved != len(seats):
                 raise SeatUnavailable([])
             session.execute(sa.delete(Hold).where(Hold.id == hold.id))
@@ -132,8 +140,10 @@ def create_booking(
         if hold is not None:
             detail = "hold has expired or was already used; its seats are no longer reserved"
         else:
-            taken = exc.seats if isinstance(exc, SeatUnavailable) else sorted(
-                taken_seats(session, flight.id, now, seats), key=seat_sort_key
+            taken = (
+                exc.seats
+                if isinstance(exc, SeatUnavailable)
+                else sorted(taken_seats(session, flight.id, now, seats), key=seat_sort_key)
             )
             detail = f"seats not available: {', '.join(taken) or ', '.join(seats)}"
         raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None

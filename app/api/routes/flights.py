@@ -18,9 +18,16 @@ router = APIRouter(prefix="/flights", tags=["flights"])
 def flight_out(flight: Flight, taken: int) -> FlightOut:
     total = flight.seat_rows * len(flight.seat_letters)
     return FlightOut(
-        id=flight.id, number=flight.number, origin=flight.origin, destination=flight.destination,
-        departure_at=flight.departure_at, arrival_at=flight.arrival_at, rows=flight.seat_rows,
-        seat_letters=flight.seat_letters, fare=flight.fare, seats_total=total,
+        id=flight.id,
+        number=flight.number,
+        origin=flight.origin,
+        destination=flight.destination,
+        departure_at=flight.departure_at,
+        arrival_at=flight.arrival_at,
+        rows=flight.seat_rows,
+        seat_letters=flight.seat_letters,
+        fare=flight.fare,
+        seats_total=total,
         seats_available=total - taken,
     )
 
@@ -35,9 +42,14 @@ def get_flight_or_404(session: Session, flight_id: int) -> Flight:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FlightOut)
 def create_flight(body: FlightCreate, session: SessionDep, _admin: AdminUser) -> FlightOut:
     flight = Flight(
-        number=body.number, origin=body.origin, destination=body.destination,
-        departure_at=body.departure_at, arrival_at=body.arrival_at, seat_rows=body.rows,
-        seat_letters=body.seat_letters, fare=body.fare,
+        number=body.number,
+        origin=body.origin,
+        destination=body.destination,
+        departure_at=body.departure_at,
+        arrival_at=body.arrival_at,
+        seat_rows=body.rows,
+        seat_letters=body.seat_letters,
+        fare=body.fare,
     )
     session.add(flight)
     session.commit()
@@ -69,7 +81,7 @@ def list_flights(
         sa.select(SeatClaim.flight_id, sa.func.count())
         .where(SeatClaim.flight_id.in_([f.id for f in flights]), live_claim(utcnow()))
         .group_by(SeatClaim.flight_id)
-    ).tuples()
+    )
     taken = {flight_id: count for flight_id, count in counts}
     items = [flight_out(f, taken.get(f.id, 0)) for f in flights]
     return FlightPage(items=items, total=total, limit=limit, offset=offset)

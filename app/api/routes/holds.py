@@ -12,14 +12,17 @@ from app.api.routes.flights import get_flight_or_404
 from app.core.metrics import SEAT_CONFLICTS
 from app.models import Hold, User, utcnow
 from app.schemas import HoldCreate, HoldOut
-from app.seats import SeatUnavailable, claim, invalid_seats, seat_sort_key, taken_seats
+from app.seats import SeatUnavailable, claim, ensure_not_departed, invalid_seats, seat_sort_key, taken_seats
 
 router = APIRouter(tags=["holds"])
 
 
 def hold_out(hold: Hold) -> HoldOut:
     return HoldOut(
-        id=hold.id, flight_id=hold.flight_id, seats=hold.seat_list, expires_at=hold.expires_at,
+        id=hold.id,
+        flight_id=hold.flight_id,
+        seats=hold.seat_list,
+        expires_at=hold.expires_at,
         status="active" if hold.expires_at > utcnow() else "expired",
     )
 
@@ -42,12 +45,16 @@ def create_hold(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
-                   f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
+            f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
         )
     now = utcnow()
+    ensure_not_departed(flight, now)
     seats = sorted(body.seats, key=seat_sort_key)
     hold = Hold(
-        id=str(uuid.uuid4()), flight_id=flight.id, user_id=user.id, seats=",".join(seats),
+        id=str(uuid.uuid4()),
+        flight_id=flight.id,
+        user_id=user.id,
+        seats=",".join(seats),
         expires_at=now + timedelta(seconds=settings.HOLD_TTL_SECONDS),
     )
     try:
@@ -58,8 +65,10 @@ def create_hold(
     except (SeatUnavailable, sa.exc.IntegrityError) as exc:
         session.rollback()
         SEAT_CONFLICTS.labels(kind="hold").inc()
-        taken = exc.seats if isinstance(exc, SeatUnavailable) else sorted(
-            taken_seats(session, flight.id, now, seats), key=seat_sort_key
+        taken = (
+            exc.seats
+            if isinstance(exc, SeatUnavailable)
+            else sorted(taken_seats(session, flight.id, now, seats), key=seat_sort_key)
         )
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"seats not available: {', '.join(taken) or ', '.join(seats)}"

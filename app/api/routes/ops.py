@@ -35,8 +35,12 @@ def readyz(request: Request) -> JSONResponse:
         )
     if current != head:
         return JSONResponse(
-            {"status": "unavailable", "detail": f"database schema at {current}, expected {head}",
-             "revision": current, "head": head},
+            {
+                "status": "unavailable",
+                "detail": f"database schema at {current}, expected {head}",
+                "revision": current,
+                "head": head,
+            },
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )

@@ -1,0 +1,189 @@
+"""GithubOidc: GitHub Actions assume AWS roles with short-lived OIDC tokens, never access keys.
+
+One IAM OIDC provider for `token.actions.githubusercontent.com` (audience `sts.amazonaws.com`), one
+deploy role per environment trusted only by jobs running in that GitHub environment of this
+repository, and optionally one read-only preview role per environment for pull requests.
+
+No thumbprint is configured: for GitHub, IAM validates the IdP against its own trusted CA library and
+ignores thumbprints, so a pinned one only goes stale.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.deploy_policies import (
+    DEPLOY_POLICY_PARTS,
+    GITHUB_OIDC_URL,
+    MANAGED_POLICY_MAX_CHARS,
+    STS_AUDIENCE,
+    PolicyDocument,
+    StackScope,
+    assert_least_privilege,
+    deploy_policy,
+    environment_subject,
+    github_trust_policy,
+    policy_json,
+    preview_policy,
+    pull_request_subject,
+    split_by_part,
+)
+
+# The deploy policy is larger than an inline policy may be (10,240 characters per role), so each role
+# gets customer managed policies (6,144 each), one per concern. The preview policy fits in one.
+PREVIEW_POLICY_PARTS: dict[str, tuple[str, ...]] = {
+    "read": (
+        "StateList",
+        "StateMeta",
+        "StateObjects",
+        "StateLock",
+        "StateKey",
+        "DescribeStack",
+        "DescribeRoles",
+    )
+}
+
+
+@dataclass(frozen=True)
+class GithubOidcArgs:
+    repository: str  # owner/name
+    project: str  # the Pulumi project the roles deploy, e.g. "booking"
+    environments: Sequence[str]  # in promotion order: each one promotes from the one before
+    account_id: str
+    region: str
+    state_bucket_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    preview_roles: bool = True
+    # An account has at most one provider per URL; reuse it when something else created it.
+    existing_provider_arn: str | None = None
+
+
+def deploy_role_name(project: str, environment: str) -> str:
+    # Deliberately outside the `<project>-<env>-` prefix the role may manage, so it cannot edit itself.
+    return f"{project}-deploy-{environment}"
+
+
+def preview_role_name(project: str, environment: str) -> str:
+    return f"{project}-preview-{environment}"
+
+
+class GithubOidc(pulumi.ComponentResource):
+    def __init__(self, name: str, args: GithubOidcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("booking:components:GithubOidc", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        if args.existing_provider_arn:
+            provider_arn: pulumi.Input[str] = args.existing_provider_arn
+        else:
+            provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-provider", url=GITHUB_OIDC_URL, client_id_lists=[STS_AUDIENCE], opts=child
+            )
+            provider_arn = provider.arn
+
+        self.deploy_role_arns: dict[str, pulumi.Output[str]] = {}
+        self.preview_role_arns: dict[str, pulumi.Output[str]] = {}
+        previous: str | None = None
+        for environment in args.environments:
+            scope = pulumi.Output.all(args.state_bucket_arn, args.secrets_key_arn).apply(
+                functools.partial(_scope, args, environment, previous)
+            )
+            deploy = self._role(
+                f"{name}-deploy-{environment}",
+                deploy_role_name(args.project, environment),
+                provider_arn,
+                environment_subject(args.repository, environment),
+                scope.apply(deploy_policy),
+                DEPLOY_POLICY_PARTS,
+                f"Deploys the {args.project} {environment} stack from GitHub environment {environment}",
+            )
+            self.deploy_role_arns[environment] = deploy.arn
+            if args.preview_roles:
+                preview = self._role(
+                    f"{name}-preview-{environment}",
+                    preview_role_name(args.project, environment),
+                    provider_arn,
+                    pull_request_subject(args.repository),
+                    scope.apply(preview_policy),
+                    PREVIEW_POLICY_PARTS,
+                    f"Previews the {args.project} {environment} stack for pull requests (read-only)",
+                )
+                self.preview_role_arns[environment] = preview.arn
+            previous = environment
+
+        self.provider_arn = pulumi.Output.from_input(provider_arn)
+        self.register_outputs(
+            {
+                "providerArn": self.provider_arn,
+                "deployRoleArns": self.deploy_role_arns,
+                "previewRoleArns": self.preview_role_arns,
+            }
+        )
+
+    def _role(
+        self,
+        resource_name: str,
+        role_name: str,
+        provider_arn: pulumi.Input[str],
+        subject: str,
+        policy: pulumi.Output[PolicyDocument],
+        parts: Mapping[str, Sequence[str]],
+        description: str,
+    ) -> aws.iam.Role:
+        role = aws.iam.Role(
+            resource_name,
+            name=role_name,
+            description=description,
+            assume_role_policy=pulumi.Output.from_input(provider_arn).apply(
+                lambda arn: json.dumps(github_trust_policy(arn, subject))
+            ),
+            max_session_duration=3600,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        documents = policy.apply(lambda document: _checked_parts(document, parts))
+        for part in parts:
+            managed = aws.iam.Policy(
+                f"{resource_name}-{part}",
+                name=f"{role_name}-{part}",
+                description=f"{description}: {part}",
+                policy=documents.apply(operator.itemgetter(part)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{resource_name}-{part}",
+                role=role.name,
+                policy_arn=managed.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role
+
+
+def _scope(args: GithubOidcArgs, environment: str, previous: str | None, arns: list[str]) -> StackScope:
+    bucket_arn, key_arn = arns
+    return StackScope(
+        project=args.project,
+        stack=environment,
+        account_id=args.account_id,
+        region=args.region,
+        state_bucket_arn=bucket_arn,
+        secrets_key_arn=key_arn,
+        promote_from=previous,
+    )
+
+
+def _checked_parts(document: PolicyDocument, parts: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The policy as one JSON document per part; refused if it grants a whole service or is too large."""
+    assert_least_privilege(document)
+    by_part = {name: policy_json(part) for name, part in split_by_part(document, parts).items()}
+    for name, text in by_part.items():
+        if len(text) > MANAGED_POLICY_MAX_CHARS:
+            raise ValueError(
+                f"policy part {name} has {len(text)} characters; IAM allows {MANAGED_POLICY_MAX_CHARS}"
+            )
+    return by_part

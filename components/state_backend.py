@@ -1,0 +1,125 @@
+"""StateBackend: where Pulumi keeps the booking stacks' state and encrypts their secrets.
+
+A versioned, KMS-encrypted, private S3 bucket for `pulumi login s3://…` and a KMS key (rotation on)
+for `--secrets-provider awskms://alias/…`. One key serves both: whoever may read a stack's state may
+also decrypt its secrets, and nobody else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.deploy_policies import tls_only_bucket_policy
+
+
+@dataclass(frozen=True)
+class StateBackendArgs:
+    # Globally unique S3 name; None lets Pulumi derive one from the component name.
+    bucket_name: str | None
+    key_alias: str  # without the `alias/` prefix
+    region: str
+    noncurrent_version_days: int = 90
+    key_deletion_window_days: int = 30
+
+
+class StateBackend(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    key: aws.kms.Key
+
+    def __init__(self, name: str, args: StateBackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("booking:components:StateBackend", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Losing the state bucket or its key orphans every stack: Pulumi refuses to delete either.
+        keep = pulumi.ResourceOptions(parent=self, protect=True)
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts Pulumi state objects and stack secrets of the booking project",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.key_deletion_window_days,
+            opts=keep,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-key-alias", name=f"alias/{args.key_alias}", target_key_id=self.key.key_id, opts=child
+        )
+
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            bucket=args.bucket_name,
+            force_destroy=False,
+            opts=keep,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=self.bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=self.bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-old-state-versions",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=args.noncurrent_version_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
+            # S3 rejects a bucket policy while the public access block is still being applied.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+
+        self.backend_url = pulumi.Output.concat("s3://", self.bucket.id, f"?region={args.region}&awssdk=v2")
+        self.secrets_provider = f"awskms://alias/{args.key_alias}?region={args.region}"
+        self.register_outputs(
+            {
+                "bucketName": self.bucket.id,
+                "keyArn": self.key.arn,
+                "backendUrl": self.backend_url,
+                "secretsProvider": self.secrets_provider,
+            }
+        )

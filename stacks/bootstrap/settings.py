@@ -1,0 +1,118 @@
+"""Typed, validated settings of the bootstrap program (the only place it reads `pulumi.Config`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stacks.settings._base import ConfigError, Section
+
+KEYS = ("github", "environments", "stateBucket", "secretsKey", "oidcProvider", "previewRoles", "project")
+
+_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ALIAS = re.compile(r"^[A-Za-z0-9/_-]{1,250}$")
+_PROVIDER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+)
+# Role names are <project>-deploy-<env>; an environment with these names would overlap them.
+_RESERVED_ENVIRONMENTS = {"deploy", "preview"}
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    project: str
+    repository: str
+    environments: tuple[str, ...]
+    region: str
+    bucket_name: str | None
+    noncurrent_version_days: int
+    key_alias: str
+    existing_provider_arn: str | None
+    preview_roles: bool
+
+
+def parse(raw: Mapping[str, object], region: str | None) -> BootstrapSettings:
+    """Validate the `booking:*` keys of a bootstrap stack; raises ConfigError naming the bad key."""
+    if not region:
+        raise ConfigError("aws:region", region, "is required (e.g. us-east-1)")
+
+    github = Section("github", raw.get("github"), ["repository"])
+    repository = github.string("repository")
+    if not _REPOSITORY.match(repository):
+        raise github.error("repository", repository, "must be owner/name of the GitHub repository")
+
+    environments_raw = raw.get("environments", ["dev", "prod"])
+    if isinstance(environments_raw, str) or not isinstance(environments_raw, list) or not environments_raw:
+        raise ConfigError(
+            "booking:environments", environments_raw, "must be a non-empty list such as [dev, prod]"
+        )
+    environments: list[str] = []
+    for value in environments_raw:
+        if not isinstance(value, str) or not _ENVIRONMENT.match(value) or value in _RESERVED_ENVIRONMENTS:
+            raise ConfigError(
+                "booking:environments",
+                value,
+                "each must be 2-12 lower-case letters/digits starting with a letter, not deploy or preview",
+            )
+        if value in environments:
+            raise ConfigError("booking:environments", value, "must not be listed twice")
+        environments.append(value)
+
+    bucket = Section("stateBucket", raw.get("stateBucket"), ["name", "noncurrentVersionDays"])
+    bucket_name = bucket.string("name", "")
+    if bucket_name and not _BUCKET.match(bucket_name):
+        raise bucket.error(
+            "name", bucket_name, "must be a valid S3 bucket name (3-63 of a-z 0-9 . -) or empty"
+        )
+    days = bucket.integer("noncurrentVersionDays", 90, minimum=1, maximum=3650)
+
+    key = Section("secretsKey", raw.get("secretsKey"), ["alias"])
+    alias = key.string("alias", "booking-pulumi")
+    if alias.startswith("alias/") or alias.startswith("aws/") or not _ALIAS.match(alias):
+        raise key.error("alias", alias, "must be a KMS alias name without the alias/ prefix, not under aws/")
+
+    oidc = Section("oidcProvider", raw.get("oidcProvider"), ["existingArn"])
+    existing = oidc.string("existingArn", "")
+    if existing and not _PROVIDER_ARN.match(existing):
+        raise oidc.error(
+            "existingArn", existing, "must be the ARN of the token.actions.githubusercontent.com provider"
+        )
+
+    preview_roles = raw.get("previewRoles", True)
+    if isinstance(preview_roles, str) and preview_roles.lower() in ("true", "false"):
+        preview_roles = preview_roles.lower() == "true"
+    if not isinstance(preview_roles, bool):
+        raise ConfigError("booking:previewRoles", preview_roles, "must be true or false")
+
+    project = raw.get("project", "booking")
+    if not isinstance(project, str) or not re.match(r"^[a-z][a-z0-9-]{1,30}$", project):
+        raise ConfigError("booking:project", project, "must be the Pulumi project name the roles deploy")
+
+    return BootstrapSettings(
+        project=project,
+        repository=repository,
+        environments=tuple(environments),
+        region=region,
+        bucket_name=bucket_name or None,
+        noncurrent_version_days=days,
+        key_alias=alias,
+        existing_provider_arn=existing or None,
+        preview_roles=preview_roles,
+    )
+
+
+def load() -> BootstrapSettings:
+    import pulumi
+
+    config = pulumi.Config("booking")
+    raw: dict[str, object] = {}
+    for key in KEYS:
+        value = config.get_object(key)
+        if value is None:
+            value = config.get(key)
+        if value is not None:
+            raw[key] = value
+    return parse(raw, pulumi.Config("aws").get("region"))

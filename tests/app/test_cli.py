@@ -1,0 +1,162 @@
+"""The `python -m app` commands: migrate, create-admin, seed-demo, healthcheck, serve."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from app.cli import main
+from app.models import Flight, User
+from tests.app.conftest import BACKENDS, JWT_SECRET
+from tests.app.server import REPO, live_server
+from tests.conftest import PgServer, free_port
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """An empty database (no schema yet), exported as DATABASE_URL for the CLI."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cli.db'}"
+    else:
+        pg: PgServer = request.getfixturevalue("pg_server")
+        url = pg.create_database("cli_test")
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    yield url
+    if request.param == "postgres":
+        request.getfixturevalue("pg_server").drop_database("cli_test")
+
+
+def query(url: str, stmt: sa.Select[Any]) -> list[Any]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(stmt))
+    finally:
+        engine.dispose()
+
+
+def test_migrate_is_idempotent(empty_db: str) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["migrate"]) == 0
+    assert query(empty_db, sa.select(sa.text("version_num")).select_from(sa.text("alembic_version"))) == [
+        "0001"
+    ]
+
+
+def test_create_admin_then_log_in_as_admin(empty_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["create-admin", "--email", "Root@Example.com", "--password", "admin-pass-1"]) == 0
+    assert "admin root@example.com created" in capsys.readouterr().out
+    assert query(empty_db, sa.select(User.is_admin).where(User.email == "root@example.com")) == [True]
+    # Running it again resets the password and keeps a single user.
+    assert main(["create-admin", "--email", "root@example.com", "--password", "admin-pass-2"]) == 0
+    assert "updated" in capsys.readouterr().out
+    assert len(query(empty_db, sa.select(User.id))) == 1
+
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.app.conftest import flight_body, make_settings
+
+    with TestClient(create_app(make_settings(empty_db))) as client:
+        r = client.post("/auth/token", data={"username": "root@example.com", "password": "admin-pass-2"})
+        assert r.status_code == 200
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        assert client.get("/auth/me", headers=headers).json()["is_admin"] is True
+        assert client.post("/flights", json=flight_body(), headers=headers).status_code == 201
+
+
+def test_create_admin_rejects_bad_input(empty_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["create-admin", "--email", "nope", "--password", "admin-pass-1"]) == 2
+    assert "email" in capsys.readouterr().err
+    assert main(["create-admin", "--email", "a@example.com", "--password", "short"]) == 2
+    assert "password" in capsys.readouterr().err
+
+
+def test_create_admin_before_migrate_explains(empty_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["create-admin", "--email", "a@example.com", "--password", "admin-pass-1"]) == 1
+    assert "python -m app migrate" in capsys.readouterr().err
+
+
+def test_seed_demo_is_idempotent(empty_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["seed-demo"]) == 0
+    assert "5 flights added" in capsys.readouterr().out
+    assert main(["seed-demo"]) == 0
+    assert "0 flights added" in capsys.readouterr().out
+    assert len(query(empty_db, sa.select(Flight.id))) == 5
+
+
+class _Status(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "code"), [(200, 0), (503, 1), (500, 1)])
+def test_healthcheck_exit_code_follows_healthz(
+    status: int, code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = type("Handler", (_Status,), {"status": status})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("PORT", str(server.server_address[1]))
+        assert main(["healthcheck"]) == code
+    finally:
+        server.shutdown()
+
+
+def test_healthcheck_fails_when_nothing_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", str(free_port()))
+    assert main(["healthcheck"]) == 1
+
+
+@pytest.mark.slow
+def test_serve_migrates_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """`python -m app serve` on a fresh SQLite file: migrations run, the health check command
+    passes against it, and SIGTERM ends it with exit code 0 (asserted by live_server)."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "JWT_SECRET": JWT_SECRET}
+    with live_server(env, tmp_path / "serve.log", workers=1) as server:
+        assert httpx.get(f"{server.url}/readyz").json()["status"] == "ready"
+        check = subprocess.run(
+            [sys.executable, "-m", "app", "healthcheck"],
+            cwd=REPO,
+            env={"PORT": str(server.port), "PATH": "/usr/bin"},
+            timeout=10,
+        )
+        assert check.returncode == 0
+        r = httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "from-alb-1"})
+        assert r.headers["x-request-id"] == "from-alb-1"
+    assert server.process.returncode == 0
+    log = server.log()
+    assert '"request_id": "from-alb-1"' in log
+    assert "Shutting down: Master" in log
+
+
+def test_invalid_environment_stops_with_the_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", "short")
+    with pytest.raises(SystemExit, match=r"invalid environment: JWT_SECRET: .*at least 32"):
+        main(["seed-demo"])
+    monkeypatch.setenv("JWT_SECRET", JWT_SECRET)
+    monkeypatch.setenv("DB_SSLMODE", "maybe")
+    with pytest.raises(SystemExit, match="DB_SSLMODE"):
+        main(["migrate"])
