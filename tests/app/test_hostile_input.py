@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.app.conftest import Api, flight_body
 
 HUGE = 2**63
@@ -51,16 +49,14 @@ CASES: list[tuple[str, str, dict[str, Any], int]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "kwargs", "status"), CASES, ids=[f"{m} {p[:40]}" for m, p, _, _ in CASES]
-)
-def test_hostile_input_is_a_4xx(
-    api: Api, method: str, path: str, kwargs: dict[str, Any], status: int
-) -> None:
+def test_hostile_input_is_a_4xx(api: Api) -> None:
     admin = api.admin()
     api.flight(admin)
-    kwargs = dict(kwargs)
-    headers = {**admin, **kwargs.pop("headers", {})}
-    r = api.client.request(method, path, headers=headers, **kwargs)
-    assert r.status_code == status, r.text
-    assert "detail" in r.json()
+    wrong = []
+    for method, path, case, status in CASES:
+        kwargs = dict(case)
+        headers = {**admin, **kwargs.pop("headers", {})}
+        r = api.client.request(method, path, headers=headers, **kwargs)
+        if r.status_code != status or "detail" not in r.json():
+            wrong.append(f"{method} {path[:60]}: {r.status_code} {r.text[:200]}")
+    assert not wrong, "\n".join(wrong)
