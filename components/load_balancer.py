@@ -19,6 +19,8 @@ from components.iam_policies import to_json
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 HEALTH_CHECK_PATH = "/healthz"
+# Served by the app for in-VPC scrapers only; the ALB answers 404 for them.
+PRIVATE_PATHS = ("/metrics", "/metrics/*")
 ACCESS_LOG_PREFIX = "alb"
 
 # Regions launched before August 2022 deliver ALB access logs from a regional ELB account; newer
@@ -206,6 +208,27 @@ class LoadBalancer(pulumi.ComponentResource):
             )
             self.listener_arn = http.arn
             self.url = alb.dns_name.apply(lambda dns: f"http://{dns}")
+
+        # Prometheus metrics are for scrapers inside the VPC, never for the internet.
+        aws.lb.ListenerRule(
+            f"{name}-block-metrics",
+            listener_arn=self.listener_arn,
+            priority=1,
+            conditions=[
+                aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(PRIVATE_PATHS))
+                )
+            ],
+            actions=[
+                aws.lb.ListenerRuleActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
+                        content_type="text/plain", message_body="Not Found", status_code="404"
+                    ),
+                )
+            ],
+            opts=child,
+        )
 
         self.arn = alb.arn
         self.arn_suffix = alb.arn_suffix

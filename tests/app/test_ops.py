@@ -120,6 +120,13 @@ def sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
+def test_metrics_are_not_served_to_requests_through_the_load_balancer(api: Api) -> None:
+    assert api.client.get("/metrics").status_code == 200
+    r = api.client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert r.status_code == 404
+    assert "booking_http_requests_total" not in r.text
+
+
 def test_metrics(api: Api) -> None:
     before = api.client.get("/metrics").text
     user = api.user()

@@ -45,6 +45,8 @@ COMMON_COUNTS: dict[str, int] = {
     "aws:lb/loadBalancer:LoadBalancer": 1,
     "aws:lb/targetGroup:TargetGroup": 1,
     "aws:lb/listener:Listener": 1,
+    # 404 for /metrics at the edge.
+    "aws:lb/listenerRule:ListenerRule": 1,
     "aws:ecr/repository:Repository": 1,
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1,
     "docker:index/image:Image": 1,
@@ -450,6 +452,24 @@ def test_http_forwards_without_certificate(dev: OfflineRun) -> None:
     (listener,) = dev.of_type("aws:lb/listener:Listener")
     assert (listener.inputs["port"], listener.inputs["protocol"]) == (80, "HTTP")
     assert listener.inputs["defaultActions"][0]["type"] == "forward"
+
+
+@pytest.mark.parametrize("stack", ["dev", "dev_no_nat"])
+def test_the_alb_refuses_metrics_on_the_listener_that_serves_the_api(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    run: OfflineRun = request.getfixturevalue(stack)
+    listeners = run.of_type("aws:lb/listener:Listener")
+    serving = [r for r in listeners if r.inputs["defaultActions"][0]["type"] == "forward"]
+    (rule,) = run.of_type("aws:lb/listenerRule:ListenerRule")
+    assert rule.inputs["listenerArn"] == serving[0].outputs["arn"]
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/metrics", "/metrics/*"]}}]
+    assert rule.inputs["actions"] == [
+        {
+            "type": "fixed-response",
+            "fixedResponse": {"contentType": "text/plain", "messageBody": "Not Found", "statusCode": "404"},
+        }
+    ]
 
 
 def test_https_with_tls13_and_redirect_when_a_certificate_is_set(dev_no_nat: OfflineRun) -> None:

@@ -48,6 +48,11 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def prometheus_metrics() -> Response:
+def prometheus_metrics(request: Request) -> Response:
+    # Metrics are for scrapers inside the task or VPC. The load balancer adds X-Forwarded-For to
+    # every request it passes on, so its presence means the request came from the internet; the ALB
+    # also refuses /metrics itself, and this check holds when a path encoding slips past its rule.
+    if "x-forwarded-for" in request.headers:
+        return JSONResponse({"detail": "Not Found"}, status_code=status.HTTP_404_NOT_FOUND)
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)
