@@ -48,20 +48,25 @@ def parameter_group_family(engine_version: str) -> str:
     return f"postgres{major}"
 
 
-def postgres_parameters(slow_query_ms: int) -> dict[str, str]:
-    """Parameters this stack sets on top of the family defaults.
+def postgres_parameters(slow_query_ms: int) -> dict[str, tuple[str, str]]:
+    """Parameters this stack sets on top of the family defaults: name → (value, apply method).
 
     `rds.force_ssl=1` makes the server refuse unencrypted connections (the app connects with
-    `sslmode=require`); `log_min_duration_statement` logs every statement slower than the threshold.
+    `sslmode=require`); `pending-reboot` is accepted whether a version treats it as static or dynamic,
+    and a new instance boots with it anyway. `log_min_duration_statement` (dynamic) logs every statement
+    slower than the threshold, and a new threshold applies at once.
     """
     if slow_query_ms < 0:
         raise ValueError(f"slow_query_ms = {slow_query_ms} is invalid: must be 0 (log all) or more")
-    return {"rds.force_ssl": "1", "log_min_duration_statement": str(slow_query_ms)}
+    return {
+        "rds.force_ssl": ("1", "pending-reboot"),
+        "log_min_duration_statement": (str(slow_query_ms), "immediate"),
+    }
 
 
 def valid_performance_insights_retention(days: int) -> bool:
-    """RDS accepts 7, 731, or a multiple of 31 (months) up to 23 months; 0 here means disabled."""
-    return days in (0, 7, 731) or (days % 31 == 0 and 1 <= days // 31 <= 23)
+    """RDS accepts 7 (free tier), 731, or a multiple of 31 (months) up to 23 months."""
+    return days in (7, 731) or (days % 31 == 0 and 1 <= days // 31 <= 23)
 
 
 def enhanced_monitoring_assume_role_policy() -> str:
@@ -96,7 +101,8 @@ class DatabaseArgs:
     final_snapshot: take a snapshot `<identifier>-final-<random>` when the instance is deleted, and keep
         the automated backups; when False the instance and its backups go away with it (dev).
     db_name / master_username: database created at launch and its owner (not `postgres`).
-    performance_insights_retention_days: 0 disables Performance Insights; else 7, 731 or n*31.
+    performance_insights / performance_insights_retention_days: Performance Insights on, kept 7
+        (free), 731 or n*31 days.
     log_exports: PostgreSQL logs exported to CloudWatch Logs, kept `log_retention_days`.
     slow_query_ms: statements slower than this are logged (`log_min_duration_statement`).
     monitoring_interval_seconds: Enhanced Monitoring granularity; 0 disables it.
@@ -119,6 +125,7 @@ class DatabaseArgs:
     final_snapshot: bool = False
     db_name: str = "booking"
     master_username: str = "booking_admin"
+    performance_insights: bool = True
     performance_insights_retention_days: int = 7
     log_exports: tuple[str, ...] = ("postgresql", "upgrade")
     log_retention_days: int = 30
@@ -167,7 +174,7 @@ class DatabaseArgs:
             )
         if not valid_performance_insights_retention(self.performance_insights_retention_days):
             raise bad(
-                "performance_insights_retention_days", "must be 0 (disabled), 7, 731 or a multiple of 31"
+                "performance_insights_retention_days", "must be 7, 731 or a multiple of 31 up to 713"
             )
         unknown_logs = [log for log in self.log_exports if log not in POSTGRES_LOG_EXPORTS]
         if unknown_logs or len(set(self.log_exports)) != len(self.log_exports):
@@ -213,8 +220,8 @@ class Database(pulumi.ComponentResource):
             family=parameter_group_family(args.engine_version),
             description=f"SSL only, slow query log for {args.identifier}",
             parameters=[
-                aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method="immediate")
-                for key, value in postgres_parameters(args.slow_query_ms).items()
+                aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method=method)
+                for key, (value, method) in postgres_parameters(args.slow_query_ms).items()
             ],
             opts=child,
         )
@@ -252,7 +259,6 @@ class Database(pulumi.ComponentResource):
             suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4, opts=child)
             final_snapshot_identifier = suffix.hex.apply(lambda hex_: f"{args.identifier}-final-{hex_}")
 
-        performance_insights = args.performance_insights_retention_days > 0
         self.instance = aws.rds.Instance(
             f"{name}-instance",
             identifier=args.identifier,
@@ -284,9 +290,9 @@ class Database(pulumi.ComponentResource):
             allow_major_version_upgrade=args.allow_major_version_upgrade,
             apply_immediately=args.apply_immediately,
             enabled_cloudwatch_logs_exports=list(args.log_exports),
-            performance_insights_enabled=performance_insights,
+            performance_insights_enabled=args.performance_insights,
             performance_insights_retention_period=(
-                args.performance_insights_retention_days if performance_insights else None
+                args.performance_insights_retention_days if args.performance_insights else None
             ),
             monitoring_interval=args.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role_arn,
@@ -295,7 +301,8 @@ class Database(pulumi.ComponentResource):
 
         self.address = self.instance.address
         self.endpoint = self.instance.endpoint
-        self.port = self.instance.port
+        # The engine hands numbers over as floats; DB_PORT and dimensions want `5432`, not `5432.0`.
+        self.port = self.instance.port.apply(int)
         self.db_name = self.instance.db_name
         self.identifier = self.instance.identifier
         self.arn = self.instance.arn

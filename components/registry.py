@@ -224,6 +224,7 @@ class Registry(pulumi.ComponentResource):
     repository_url: pulumi.Output[str]
     repository_name: pulumi.Output[str]
     repository_arn: pulumi.Output[str]
+    image_tag: pulumi.Output[str]
     image_digest: pulumi.Output[str]
     image_uri: pulumi.Output[str]
 
@@ -261,9 +262,12 @@ class Registry(pulumi.ComponentResource):
                 image_tag=args.image_tag,
                 opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.repository]),
             )
+            self.image_tag = pulumi.Output.from_input(args.image_tag)
             self.image_digest = pushed.image_digest
         else:
-            self.image = self._build_and_push(name, args)
+            tag = build_tag(args.build_context, args.dockerfile, args.platform, args.build_args)
+            self.image = self._build_and_push(name, args, tag)
+            self.image_tag = pulumi.Output.from_input(tag)
             self.image_digest = self.image.repo_digest.apply(digest_of_repo_digest)
 
         self.image_uri = pulumi.Output.all(self.repository_url, self.image_digest).apply(
@@ -275,13 +279,13 @@ class Registry(pulumi.ComponentResource):
                 "repository_url": self.repository_url,
                 "repository_name": self.repository_name,
                 "repository_arn": self.repository_arn,
+                "image_tag": self.image_tag,
                 "image_digest": self.image_digest,
                 "image_uri": self.image_uri,
             }
         )
 
-    def _build_and_push(self, name: str, args: RegistryArgs) -> docker.Image:
-        tag = build_tag(args.build_context, args.dockerfile, args.platform, args.build_args)
+    def _build_and_push(self, name: str, args: RegistryArgs, tag: str) -> docker.Image:
         token = aws.ecr.get_authorization_token_output(
             registry_id=self.repository.registry_id,
             opts=pulumi.InvokeOutputOptions(parent=self),

@@ -107,7 +107,7 @@ database = Database(
         backup_retention_days=settings.database.backup_retention_days,
         deletion_protection=settings.database.deletion_protection,
         final_snapshot=settings.database.final_snapshot,
-        performance_insights_retention_days=7 if settings.database.performance_insights else 0,
+        performance_insights=settings.database.performance_insights,
         log_retention_days=settings.service.log_retention_days,
     ),
     opts=on_aws,

@@ -188,14 +188,6 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     )
     if settings.is_prod:
         check_prod(settings)
-    # Monitoring's alarm topic needs someone to tell: its own list, else the deployment e-mails.
-    if not alarms.recipients([s.address for s in notifications.subscriptions]):
-        raise ConfigError(
-            f"{NAMESPACE}:alarms.emails",
-            list(alarms.emails),
-            "must list at least one address when booking:notifications.emails is empty "
-            "(alarm e-mails need a recipient)",
-        )
     return settings
 
 

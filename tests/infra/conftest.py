@@ -24,7 +24,8 @@ def prod() -> OfflineRun:
 
 @pytest.fixture(scope="session")
 def dev_no_nat() -> OfflineRun:
-    """dev with `natGateways: none` (tasks in public subnets with a public IP) and HTTPS on."""
+    """dev with `natGateways: none` (tasks in public subnets with a public IP), HTTPS on, a pushed image
+    tag and no Performance Insights."""
     return _ok(
         run_stack(
             "dev",
@@ -34,6 +35,7 @@ def dev_no_nat() -> OfflineRun:
                     "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
                 ),
                 "booking:image.tag": "v1.2.3",
+                "booking:database.performanceInsights": False,
             },
         )
     )

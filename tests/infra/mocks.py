@@ -145,12 +145,13 @@ def _outputs_for(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, An
     if typ == "aws:rds/instance:Instance":
         identifier = inputs.get("identifier", name)
         address = f"{identifier}.abcdefghijkl.{REGION}.rds.amazonaws.com"
-        port = int(inputs.get("port", 5432))
+        # Like the engine, the mocks see numbers as floats; RDS reports the endpoint with an integer port.
+        port = inputs.get("port", 5432)
         return {
             "arn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:{identifier}",
             "identifier": identifier,
             "address": address,
-            "endpoint": f"{address}:{port}",
+            "endpoint": f"{address}:{int(port)}",
             "port": port,
             "resourceId": "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
             "masterUserSecrets": [

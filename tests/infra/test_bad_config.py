@@ -184,11 +184,6 @@ BAD_CONFIGS: list[tuple[str, dict[str, object], str]] = [
         "booking:service.minCount = 1 is invalid: must be at least 2 for the prod stack",
     ),
     (
-        "dev",
-        {"booking:notifications": None},
-        "booking:alarms.emails = [] is invalid: must list at least one address when booking:notifications.emails is empty (alarm e-mails need a recipient)",
-    ),
-    (
         "Dev",
         {},
         "stack = 'Dev' is invalid: must be lowercase letters, digits and single hyphens, starting with a letter",

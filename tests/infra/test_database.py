@@ -83,12 +83,15 @@ def test_parameter_group_family_rejects_other_versions(version: str) -> None:
 
 
 def test_parameters_force_ssl_and_log_slow_queries() -> None:
-    assert postgres_parameters(250) == {"rds.force_ssl": "1", "log_min_duration_statement": "250"}
+    assert postgres_parameters(250) == {
+        "rds.force_ssl": ("1", "pending-reboot"),
+        "log_min_duration_statement": ("250", "immediate"),
+    }
     with pytest.raises(ValueError, match="slow_query_ms = -1 is invalid"):
         postgres_parameters(-1)
 
 
-@pytest.mark.parametrize(("days", "ok"), [(0, True), (7, True), (31, True), (93, True), (731, True),
+@pytest.mark.parametrize(("days", "ok"), [(0, False), (7, True), (31, True), (93, True), (731, True),
                                           (713, True), (744, False), (8, False), (30, False)])
 def test_performance_insights_retention_values(days: int, ok: bool) -> None:
     assert valid_performance_insights_retention(days) is ok
@@ -164,9 +167,9 @@ def test_parameter_group_forces_ssl_and_logs_slow_queries_for_the_engine_family(
     mocks, _ = _run(_dev(engine_version="16.4", slow_query_ms=1000))
     group = mocks.one("aws:rds/parameterGroup:ParameterGroup")
     assert group.inputs["family"] == "postgres16"
-    assert {p["name"]: p["value"] for p in group.inputs["parameters"]} == {
-        "rds.force_ssl": "1",
-        "log_min_duration_statement": "1000",
+    assert {p["name"]: (p["value"], p["applyMethod"]) for p in group.inputs["parameters"]} == {
+        "rds.force_ssl": ("1", "pending-reboot"),
+        "log_min_duration_statement": ("1000", "immediate"),
     }
     assert _instance(mocks).inputs["parameterGroupName"] == group.name + "-1a2b3c4"
 
@@ -230,7 +233,7 @@ def test_enhanced_monitoring_uses_a_role_rds_monitoring_can_assume() -> None:
 
 
 def test_performance_insights_can_be_switched_off() -> None:
-    mocks, _ = _run(_dev(performance_insights_retention_days=0))
+    mocks, _ = _run(_dev(performance_insights=False))
     inputs = _instance(mocks).inputs
     assert inputs["performanceInsightsEnabled"] is False
     assert "performanceInsightsRetentionPeriod" not in inputs
@@ -238,6 +241,7 @@ def test_performance_insights_can_be_switched_off() -> None:
 
 def test_outputs_name_the_endpoint_and_the_rds_managed_secret() -> None:
     _, values = _run(_dev())
+    assert type(values["port"]) is int
     assert values == {
         "address": "booking-dev-db.abcdefghijkl.us-east-1.rds.amazonaws.com",
         "endpoint": "booking-dev-db.abcdefghijkl.us-east-1.rds.amazonaws.com:5432",

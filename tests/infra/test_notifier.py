@@ -21,7 +21,7 @@ from components.notifier import (
     lambda_archive,
     subscription_resource_suffix,
 )
-from stacks.offline import OfflineRun, run_stack, stack_config
+from stacks.offline import DeclaredResource, OfflineRun, run_stack, stack_config
 from stacks.settings.notifications import EmailSubscription, parse_notifications
 from tests.ecs_sample_events import (
     ACCOUNT,
@@ -360,6 +360,16 @@ def test_pattern_ignores_other_clusters_services_and_noise(event_bus: Any, event
 # --- wired into the real stack program (dev and prod configs) -------------------------------------------
 
 
+def notifier_children(run: OfflineRun, type_: str) -> list[DeclaredResource]:
+    """The DeployNotifier's own resources (the stack has other topics, e.g. Monitoring's alarms topic)."""
+    return [r for r in run.children(run.one("booking:components:DeployNotifier")) if r.type == type_]
+
+
+def notifier_child(run: OfflineRun, type_: str) -> DeclaredResource:
+    [resource] = notifier_children(run, type_)
+    return resource
+
+
 @pytest.fixture(params=["dev", "prod"])
 def stack_run(request: pytest.FixtureRequest) -> OfflineRun:
     run: OfflineRun = request.getfixturevalue(request.param)  # session runs from tests/infra/conftest.py
@@ -368,7 +378,7 @@ def stack_run(request: pytest.FixtureRequest) -> OfflineRun:
 
 def test_stack_exports_the_topic_and_wires_the_notifier_to_its_own_service(stack_run: OfflineRun) -> None:
     run, env = stack_run, stack_run.stack
-    topic = run.one("aws:sns/topic:Topic")
+    topic = notifier_child(run, "aws:sns/topic:Topic")
     assert run.outputs["notificationTopicArn"] == topic.outputs["arn"]
     notifier = run.one("booking:components:DeployNotifier")
     assert {r.type for r in run.children(notifier)} >= {
@@ -384,7 +394,7 @@ def test_stack_exports_the_topic_and_wires_the_notifier_to_its_own_service(stack
         f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster.inputs['name']}/{ecs_service.inputs['name']}"
     )
     assert cluster.inputs["name"] == f"booking-{env}"
-    pattern = json.loads(run.one("aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"])
+    pattern = json.loads(notifier_child(run, "aws:cloudwatch/eventRule:EventRule").inputs["eventPattern"])
     assert pattern == event_pattern(this_service)
 
     notifier_policies = [
@@ -398,7 +408,7 @@ def test_stack_exports_the_topic_and_wires_the_notifier_to_its_own_service(stack
     assert resources['["ecs:DescribeServices"]'] == [this_service]
     assert resources['["sns:Publish"]'] == [topic.outputs["arn"]]
 
-    function = run.one("aws:lambda/function:Function")
+    function = notifier_child(run, "aws:lambda/function:Function")
     assert function.inputs["environment"]["variables"]["ENVIRONMENT"] == env
     assert function.inputs["environment"]["variables"]["SERVICE_ARN"] == this_service
     # Created through the stack's explicit provider, so the default tags (Environment, Project) apply.
@@ -413,7 +423,7 @@ def test_stack_subscribes_the_configured_addresses(stack_run: OfflineRun) -> Non
     expected = parse_notifications(config).subscriptions
     subs = {
         r.inputs["endpoint"]: r.inputs
-        for r in stack_run.of_type("aws:sns/topicSubscription:TopicSubscription")
+        for r in notifier_children(stack_run, "aws:sns/topicSubscription:TopicSubscription")
     }
     assert set(subs) == {s.address for s in expected}
     for s in expected:
@@ -441,7 +451,8 @@ def test_prod_refuses_to_run_without_anyone_to_notify() -> None:
 
 
 def test_a_stack_without_the_section_still_gets_a_notifier_with_no_subscribers() -> None:
-    run = run_stack("dev", {"booking:notifications": None})
-    assert run.error is None
-    assert run.of_type("aws:sns/topicSubscription:TopicSubscription") == []
-    assert run.outputs["notificationTopicArn"] == run.one("aws:sns/topic:Topic").outputs["arn"]
+    # Alarm e-mails default to the notification addresses, so they must then be named on their own.
+    run = run_stack("dev", {"booking:notifications": None, "booking:alarms.emails": ["alarms@example.com"]})
+    assert run.error is None, run.error
+    assert notifier_children(run, "aws:sns/topicSubscription:TopicSubscription") == []
+    assert run.outputs["notificationTopicArn"] == notifier_child(run, "aws:sns/topic:Topic").outputs["arn"]

@@ -112,7 +112,11 @@ def test_build_tag_changes_with_every_input_pulumi_docker_rebuilds_on(context: P
     assert changed_code != base
 
     (context / "app" / "new_module.py").write_text("")
-    assert build_tag(context, dockerfile, "linux/arm64") != changed_code
+    added_file = build_tag(context, dockerfile, "linux/arm64")
+    assert added_file != changed_code
+
+    dockerfile.write_text(dockerfile.read_text() + "USER 10001\n")
+    assert build_tag(context, dockerfile, "linux/arm64") != added_file
 
 
 def test_build_tag_ignores_what_dockerignore_keeps_out_of_the_context(context: Path) -> None:
@@ -163,6 +167,7 @@ def _run(args: RegistryArgs) -> tuple[Any, dict[str, Any], Registry]:
             "repository_arn": registry.repository_arn,
             "image_uri": registry.image_uri,
             "image_digest": registry.image_digest,
+            "image_tag": registry.image_tag,
         }
 
     mocks, values = run_component(build)
@@ -225,6 +230,7 @@ def test_empty_tag_builds_for_the_service_architecture_and_pushes_to_the_repo(
     assert values["image_uri"] == f"{REGISTRY_HOST}/booking-dev-api@{expected_digest}"
     assert DIGEST_URI.match(values["image_uri"])
     assert registry.image is not None
+    assert values["image_tag"] == tag
 
 
 def test_set_tag_resolves_the_pushed_tag_to_its_digest_without_building(context: Path) -> None:
@@ -239,6 +245,7 @@ def test_set_tag_resolves_the_pushed_tag_to_its_digest_without_building(context:
     assert not [i for i in mocks.invokes if i.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken"]
 
     digest = fake_digest("pushed:v1.4.2")
+    assert values["image_tag"] == "v1.4.2"
     assert values["image_digest"] == digest
     assert values["image_uri"] == f"{REGISTRY_HOST}/booking-dev-api@{digest}"
     assert DIGEST_URI.match(values["image_uri"])

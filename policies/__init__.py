@@ -1,0 +1,1 @@
+"""Guardrails: the platform invariants (invariants.py) and the Pulumi policy pack built on them."""
