@@ -198,9 +198,10 @@ def error_rate_queries(
 def lcu_rate_queries(load_balancer: pulumi.Input[str], period: int) -> tuple[MetricQuery, ...]:
     """ConsumedLCUs as LCUs per hour, whatever the alarm period.
 
-    ALB reports ConsumedLCUs every minute as that minute's share of the hourly LCU usage (the same
-    convention AWS documents for ReservedLCUs), so the Sum over a period scaled by 3600/period is the
-    average hourly LCU rate the bill is computed from.
+    ALB reports ConsumedLCUs every minute ("Statistics: All"); we take each datapoint as that minute's
+    share of the hourly LCU usage, the convention AWS documents for the sibling ReservedLCUs metric
+    ("one-hour total 6,000, one-minute total 100"). The Sum over a period scaled by 3600/period is then
+    the average hourly LCU rate the bill is computed from, independent of the configured period.
     """
     lcus = MetricStat(ALB, "ConsumedLCUs", {"LoadBalancer": load_balancer}, "Sum", period)
     return (
