@@ -9,6 +9,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+# Database ids are 32-bit integers; a larger number must be a 4xx, not a database error.
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 1_000_000
+
 SEAT_RE = re.compile(r"^([1-9][0-9]{0,2})([A-Z])$")
 MAX_SEATS_PER_REQUEST = 9
 
@@ -145,7 +149,7 @@ class PassengerIn(BaseModel):
 class BookingCreate(BaseModel):
     """Either `flight_id` (book these seats now) or `hold_id` (confirm a hold), never both."""
 
-    flight_id: int | None = Field(default=None, ge=1)
+    flight_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     hold_id: str | None = Field(default=None, min_length=1, max_length=36)
     passengers: list[PassengerIn] = Field(min_length=1, max_length=MAX_SEATS_PER_REQUEST)
 

@@ -118,7 +118,8 @@ def start_pg_server() -> tuple[PgServer, Path]:
     bindir = _find_bindir()
     if bindir is None:
         pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="booking-pg-"))
+    # Under /tmp even when TMPDIR points elsewhere: the postgres user must be able to reach it.
+    root = Path(tempfile.mkdtemp(prefix="booking-pg-", dir="/tmp"))
     datadir = root / "data"
     run_as: list[str] = []
     if os.geteuid() == 0:

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import anyio
 import jwt
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.security import decode_access_token
 from app.models import User
+from app.schemas import MAX_ID, MAX_OFFSET
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 
@@ -82,3 +83,10 @@ def get_admin_user(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin_user)]
+
+
+FlightId = Annotated[int, Path(ge=1, le=MAX_ID, description="flight id")]
+BookingId = Annotated[int, Path(ge=1, le=MAX_ID, description="booking id")]
+HoldId = Annotated[str, Path(min_length=1, max_length=36, description="hold id")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

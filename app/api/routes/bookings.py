@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Any, cast
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Response, status
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep
 from app.api.routes.flights import get_flight_or_404
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
@@ -155,8 +155,8 @@ def create_booking(
 def list_bookings(
     session: SessionDep,
     user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> BookingPage:
     """Your own bookings, newest first; an admin sees everyone's."""
     where = [] if user.is_admin else [Booking.user_id == user.id]
@@ -170,12 +170,12 @@ def list_bookings(
 
 
 @router.get("/{booking_id}", response_model=BookingOut)
-def get_booking(booking_id: int, session: SessionDep, user: CurrentUser) -> Booking:
+def get_booking(booking_id: BookingId, session: SessionDep, user: CurrentUser) -> Booking:
     return get_visible_booking(session, booking_id, user)
 
 
 @router.delete("/{booking_id}", response_model=BookingOut)
-def cancel_booking(booking_id: int, session: SessionDep, user: CurrentUser) -> Booking:
+def cancel_booking(booking_id: BookingId, session: SessionDep, user: CurrentUser) -> Booking:
     """Cancel the booking and free its seats (cancelling twice is harmless)."""
     booking = get_visible_booking(session, booking_id, user)
     if booking.status != "cancelled":

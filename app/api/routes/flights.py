@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
-from app.api.deps import AdminUser, SessionDep
+from app.api.deps import AdminUser, FlightId, Limit, Offset, SessionDep
 from app.models import Flight, SeatClaim, utcnow
 from app.schemas import FlightCreate, FlightOut, FlightPage, SeatMap, SeatOut
 from app.seats import live_claim, seat_sort_key, taken_seats
@@ -62,8 +62,8 @@ def list_flights(
     origin: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="IATA code")] = None,
     destination: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="IATA code")] = None,
     departure_date: Annotated[date | None, Query(alias="date", description="UTC departure date")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> FlightPage:
     conditions: list[sa.ColumnElement[bool]] = []
     if origin:
@@ -88,13 +88,13 @@ def list_flights(
 
 
 @router.get("/{flight_id}", response_model=FlightOut)
-def get_flight(flight_id: int, session: SessionDep) -> FlightOut:
+def get_flight(flight_id: FlightId, session: SessionDep) -> FlightOut:
     flight = get_flight_or_404(session, flight_id)
     return flight_out(flight, len(taken_seats(session, flight.id, utcnow())))
 
 
 @router.get("/{flight_id}/seats", response_model=SeatMap)
-def seat_map(flight_id: int, session: SessionDep) -> SeatMap:
+def seat_map(flight_id: FlightId, session: SessionDep) -> SeatMap:
     flight = get_flight_or_404(session, flight_id)
     taken = taken_seats(session, flight.id, utcnow())
     seats = [

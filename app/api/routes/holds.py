@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.deps import CurrentUser, FlightId, HoldId, SessionDep, SettingsDep
 from app.api.routes.flights import get_flight_or_404
 from app.core.metrics import SEAT_CONFLICTS
 from app.models import Hold, User, utcnow
@@ -36,7 +36,7 @@ def get_own_hold(session: Session, hold_id: str, user: User) -> Hold:
 
 @router.post("/flights/{flight_id}/holds", status_code=status.HTTP_201_CREATED, response_model=HoldOut)
 def create_hold(
-    flight_id: int, body: HoldCreate, session: SessionDep, user: CurrentUser, settings: SettingsDep
+    flight_id: FlightId, body: HoldCreate, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> HoldOut:
     """Hold all the seats or none of them, until `expires_at`; then confirm with POST /bookings."""
     flight = get_flight_or_404(session, flight_id)
@@ -77,12 +77,12 @@ def create_hold(
 
 
 @router.get("/holds/{hold_id}", response_model=HoldOut)
-def get_hold(hold_id: str, session: SessionDep, user: CurrentUser) -> HoldOut:
+def get_hold(hold_id: HoldId, session: SessionDep, user: CurrentUser) -> HoldOut:
     return hold_out(get_own_hold(session, hold_id, user))
 
 
 @router.delete("/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_hold(hold_id: str, session: SessionDep, user: CurrentUser) -> Response:
+def delete_hold(hold_id: HoldId, session: SessionDep, user: CurrentUser) -> Response:
     """Release a hold's seats now (its seat claims go with it)."""
     hold = get_own_hold(session, hold_id, user)
     session.delete(hold)
