@@ -352,41 +352,39 @@ class Service(pulumi.ComponentResource):
             max_capacity=args.max_count,
             opts=child,
         )
-        aws.appautoscaling.Policy(
-            f"{name}-cpu",
-            policy_type="TargetTrackingScaling",
-            service_namespace=scaling_target.service_namespace,
-            scalable_dimension=scaling_target.scalable_dimension,
-            resource_id=scaling_target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+        tracked = {
+            "cpu": (
+                aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                     predefined_metric_type="ECSServiceAverageCPUUtilization"
                 ),
-                target_value=args.cpu_target_percent,
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
+                args.cpu_target_percent,
             ),
-            opts=child,
-        )
-        aws.appautoscaling.Policy(
-            f"{name}-requests",
-            policy_type="TargetTrackingScaling",
-            service_namespace=scaling_target.service_namespace,
-            scalable_dimension=scaling_target.scalable_dimension,
-            resource_id=scaling_target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+            "requests": (
+                aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                     predefined_metric_type="ALBRequestCountPerTarget",
                     resource_label=pulumi.Output.all(
                         args.load_balancer_arn_suffix, args.target_group_arn_suffix
                     ).apply(lambda v: f"{v[0]}/{v[1]}"),
                 ),
-                target_value=args.requests_per_target,
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
+                args.requests_per_target,
             ),
-            opts=child,
-        )
+        }
+        for suffix, (metric, target_value) in tracked.items():
+            aws.appautoscaling.Policy(
+                f"{name}-{suffix}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=scaling_target.service_namespace,
+                scalable_dimension=scaling_target.scalable_dimension,
+                resource_id=scaling_target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    predefined_metric_specification=metric,
+                    target_value=target_value,
+                    # Scale out fast on load, scale in slowly so a short lull does not drop capacity.
+                    scale_in_cooldown=300,
+                    scale_out_cooldown=60,
+                ),
+                opts=child,
+            )
 
         if args.fail_on_rollback:
             DeploymentCheck(
