@@ -88,3 +88,22 @@ def claim(
             for s in seats
         ],
     )
+
+
+def unavailable_detail(
+    session: Session,
+    flight_id: int,
+    now: datetime,
+    seats: list[str],
+    exc: SeatUnavailable | sa.exc.IntegrityError,
+) -> str:
+    """The 409 detail after `claim` failed with `exc` (the session already rolled back).
+
+    A concurrent winner (IntegrityError) is looked up again so the message names the seats it took.
+    """
+    taken = (
+        exc.seats
+        if isinstance(exc, SeatUnavailable)
+        else sorted(taken_seats(session, flight_id, now, seats), key=seat_sort_key)
+    )
+    return f"seats not available: {', '.join(taken) or ', '.join(seats)}"

@@ -12,11 +12,11 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep
-from app.api.routes.flights import get_flight_or_404
+from app.api.routes.flights import ensure_seats_exist, get_flight_or_404
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
-from app.seats import SeatUnavailable, claim, ensure_not_departed, invalid_seats, seat_sort_key, taken_seats
+from app.seats import SeatUnavailable, claim, ensure_not_departed, unavailable_detail
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -91,13 +91,7 @@ def create_booking(
         assert body.flight_id is not None
         flight_id = body.flight_id
     flight = get_flight_or_404(session, flight_id)
-    bad = invalid_seats(flight, seats)
-    if bad:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
-            f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
-        )
+    ensure_seats_exist(flight, seats)
 
     ensure_not_departed(flight, now)
     booking = Booking(
@@ -140,12 +134,7 @@ def create_booking(
         if hold is not None:
             detail = "hold has expired or was already used; its seats are no longer reserved"
         else:
-            taken = (
-                exc.seats
-                if isinstance(exc, SeatUnavailable)
-                else sorted(taken_seats(session, flight.id, now, seats), key=seat_sort_key)
-            )
-            detail = f"seats not available: {', '.join(taken) or ', '.join(seats)}"
+            detail = unavailable_detail(session, flight.id, now, seats, exc)
         raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None
     BOOKINGS_CREATED.inc()
     return booking

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.api.deps import AdminUser, FlightId, Limit, Offset, SessionDep
 from app.models import Flight, SeatClaim, utcnow
 from app.schemas import FlightCreate, FlightOut, FlightPage, SeatMap, SeatOut
-from app.seats import live_claim, seat_sort_key, taken_seats
+from app.seats import invalid_seats, live_claim, seat_sort_key, taken_seats
 
 router = APIRouter(prefix="/flights", tags=["flights"])
 
@@ -37,6 +37,16 @@ def get_flight_or_404(session: Session, flight_id: int) -> Flight:
     if flight is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"flight {flight_id} not found")
     return flight
+
+
+def ensure_seats_exist(flight: Flight, seats: list[str]) -> None:
+    bad = invalid_seats(flight, seats)
+    if bad:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
+            f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
+        )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FlightOut)

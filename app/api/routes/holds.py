@@ -8,11 +8,11 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, FlightId, HoldId, SessionDep, SettingsDep
-from app.api.routes.flights import get_flight_or_404
+from app.api.routes.flights import ensure_seats_exist, get_flight_or_404
 from app.core.metrics import SEAT_CONFLICTS
 from app.models import Hold, User, utcnow
 from app.schemas import HoldCreate, HoldOut
-from app.seats import SeatUnavailable, claim, ensure_not_departed, invalid_seats, seat_sort_key, taken_seats
+from app.seats import SeatUnavailable, claim, ensure_not_departed, seat_sort_key, unavailable_detail
 
 router = APIRouter(tags=["holds"])
 
@@ -40,13 +40,7 @@ def create_hold(
 ) -> HoldOut:
     """Hold all the seats or none of them, until `expires_at`; then confirm with POST /bookings."""
     flight = get_flight_or_404(session, flight_id)
-    bad = invalid_seats(flight, body.seats)
-    if bad:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"seats {', '.join(bad)} do not exist on flight {flight.number} "
-            f"(rows 1-{flight.seat_rows}, letters {flight.seat_letters})",
-        )
+    ensure_seats_exist(flight, body.seats)
     now = utcnow()
     ensure_not_departed(flight, now)
     seats = sorted(body.seats, key=seat_sort_key)
@@ -65,13 +59,8 @@ def create_hold(
     except (SeatUnavailable, sa.exc.IntegrityError) as exc:
         session.rollback()
         SEAT_CONFLICTS.labels(kind="hold").inc()
-        taken = (
-            exc.seats
-            if isinstance(exc, SeatUnavailable)
-            else sorted(taken_seats(session, flight.id, now, seats), key=seat_sort_key)
-        )
         raise HTTPException(
-            status.HTTP_409_CONFLICT, detail=f"seats not available: {', '.join(taken) or ', '.join(seats)}"
+            status.HTTP_409_CONFLICT, detail=unavailable_detail(session, flight.id, now, seats, exc)
         ) from None
     return hold_out(hold)
 
