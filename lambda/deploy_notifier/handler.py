@@ -26,7 +26,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -278,7 +278,7 @@ def _assess(event: EcsEvent, enrichment: Enrichment | None) -> _Assessment:
     status = DEPLOYMENT_EVENTS[event.event_name]
     deployments = enrichment.deployments if enrichment else ()
     this = next((d for d in deployments if d.id == event.deployment_id), None)
-    primary = next((d for d in deployments if d.status == "PRIMARY"), None)
+    primary = _primary(enrichment)
     others = [d for d in deployments if this is None or d.id != this.id]
     reason = (event.reason or "").lower()
 
@@ -504,14 +504,7 @@ def enrich(ecs: ECSClient, event: EcsEvent) -> Enrichment:
                 extra={"step": "DescribeTaskDefinition", "taskDefinition": arn, "error": repr(err)},
             )
             problems.append(f"DescribeTaskDefinition {short_task_definition(arn)} failed: {err}")
-    return Enrichment(
-        cluster=enrichment.cluster,
-        service=enrichment.service,
-        circuit_breaker_rollback=enrichment.circuit_breaker_rollback,
-        deployments=enrichment.deployments,
-        images=images,
-        problems=tuple(problems),
-    )
+    return replace(enrichment, images=images, problems=tuple(problems))
 
 
 def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
