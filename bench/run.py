@@ -25,7 +25,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.app.server import NotReady, wait_until_ready  # noqa: E402
 from tests.conftest import PgServer, free_port, start_pg_server  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -71,17 +71,15 @@ def serving(cmd: list[str], env: dict[str, str], port: int, ready_path: str, log
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+
+    def exited() -> str | None:
+        return None if proc.poll() is None else f"{cmd} exited {proc.returncode}"
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"{cmd} exited {proc.returncode}:\n{logfile.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}{ready_path}", timeout=1).is_success:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{cmd} did not answer within 60 s:\n{logfile.read_text()[-3000:]}")
-            time.sleep(0.2)
+        try:
+            wait_until_ready(f"{base}{ready_path}", exited, 60)
+        except NotReady as exc:
+            raise SystemExit(f"{exc}:\n{logfile.read_text()[-3000:]}") from None
         yield base
     finally:
         proc.send_signal(signal.SIGTERM)

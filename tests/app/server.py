@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,33 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+class NotReady(Exception):
+    """The server stopped, or did not answer in time; the message says which."""
+
+
+def wait_until_ready(
+    url: str,
+    stopped: Callable[[], str | None],
+    timeout: float,
+    interval: float = 0.2,
+    request_timeout: float = 1,
+) -> None:
+    """Poll GET `url` until it answers 200; `stopped()` says why the server is gone, or None while it runs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reason = stopped()
+        if reason is not None:
+            raise NotReady(reason)
+        try:
+            if httpx.get(url, timeout=request_timeout).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise NotReady(f"{url} not 200 within {timeout:g} s")
+        time.sleep(interval)
+
+
 @contextmanager
 def live_server(
     env: dict[str, str], log_path: Path, workers: int = 2, migrate: bool = True
@@ -50,19 +77,15 @@ def live_server(
     with open(log_path, "wb") as log:
         process = subprocess.Popen(args, cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://127.0.0.1:{port}", port, process, log_path)
+
+    def exited() -> str | None:
+        return None if process.poll() is None else f"server exited with {process.returncode}"
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-            try:
-                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not become healthy:\n{server.log()}")
-            time.sleep(0.2)
+        try:
+            wait_until_ready(f"{server.url}/healthz", exited, 60)
+        except NotReady as exc:
+            raise RuntimeError(f"{exc}:\n{server.log()}") from None
         yield server
     finally:
         if process.poll() is None:

@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
+from tests.app.server import NotReady, wait_until_ready
 from tests.conftest import PgServer, free_port
 
 pytestmark = [pytest.mark.container, pytest.mark.postgres, pytest.mark.slow]
@@ -157,20 +158,16 @@ def api(app_image: str, pg_server: PgServer, request: pytest.FixtureRequest) -> 
         app_image,
     )
     base_url = f"http://127.0.0.1:{port}"
+
+    def exited() -> str | None:
+        state = _container_state(name)
+        return None if state.get("Running") else f"container exited ({state.get('ExitCode')})"
+
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            state = _container_state(name)
-            if not state.get("Running"):
-                raise AssertionError(f"container exited ({state.get('ExitCode')}):\n{_logs(name)}")
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"/readyz not 200 within 90 s:\n{_logs(name)}")
-            time.sleep(0.3)
+        try:
+            wait_until_ready(f"{base_url}/readyz", exited, 90, interval=0.3, request_timeout=2)
+        except NotReady as exc:
+            raise AssertionError(f"{exc}:\n{_logs(name)}") from None
         ready_s = time.monotonic() - started
         _report(request.config, f"container ready (migrated, /readyz 200) {ready_s:.1f}s after podman run")
         yield RunningApi(name, base_url, database, ready_s)
