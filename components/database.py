@@ -17,13 +17,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from stacks.settings.retention import LOG_RETENTION_DAYS
+
 POSTGRES_PORT = 5432
 # Log types RDS for PostgreSQL can export to CloudWatch Logs (CreateDBInstance
 # EnableCloudwatchLogsExports).
 POSTGRES_LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
-# CloudWatch Logs PutRetentionPolicy accepted values.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
