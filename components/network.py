@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam_policies import assume_role_policy, document, statement, to_json
+from stacks.settings.network import NatGateways
 
-NatGateways = Literal["none", "single", "perAz"]
 TIERS = ("public", "private", "isolated")
 # The VPC is cut into 16 equal blocks; each tier owns 4 consecutive blocks (3 used at most, 1 spare
 # per tier so a fourth AZ could be added without renumbering).

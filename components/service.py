@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.deployment_check import DeploymentCheck, DeploymentCheckArgs
 from components.iam_policies import assume_role_policy, document, statement, to_json
+from stacks.settings.service import Architecture
 
 CONTAINER_NAME = "api"
 CONTAINER_USER = "10001"
@@ -148,7 +149,7 @@ class ServiceArgs:
     jwt_secret_arn: pulumi.Input[str]
     cpu: int = 256
     memory: int = 512
-    architecture: Literal["arm64", "x86_64"] = "arm64"
+    architecture: Architecture = "arm64"
     spot: bool = False
     container_port: int = 8000
     desired_count: int = 1
