@@ -547,12 +547,17 @@ class AwsMocks:
 # --- the child side ----------------------------------------------------------------------------------
 
 
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi wire-format marker
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - Pulumi wire-format marker
+# How the Pulumi runtime hands a secret value to the mocks: {SECRET_SIG_KEY: SECRET_SIG, "value": …}.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi wire-format marker
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - Pulumi wire-format marker
+
+
+def is_secret_wrapper(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+    if is_secret_wrapper(value):
         # A Pulumi secret on the wire; policies see the plain value, so do we.
         return _jsonable(value.get("value"))
     if isinstance(value, dict):
