@@ -133,6 +133,7 @@ class ServiceArgs:
     service_name: str
     log_group_name: str
     region: str
+    account_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     assign_public_ip: bool
     security_group_id: pulumi.Input[str]
@@ -181,8 +182,6 @@ class Service(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:components:Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
 
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
@@ -207,7 +206,9 @@ class Service(pulumi.ComponentResource):
             f"{name}-logs", name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child
         )
 
-        trust = account_id.apply(lambda a: to_json(ecs_tasks_trust_policy(a, args.region)))
+        trust = pulumi.Output.from_input(args.account_id).apply(
+            lambda a: to_json(ecs_tasks_trust_policy(a, args.region))
+        )
         execution_role = aws.iam.Role(
             f"{name}-execution",
             description="ECS agent: pull the image, write logs, fetch the injected secrets",
