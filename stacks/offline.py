@@ -498,18 +498,6 @@ class AwsMocks:
                 "arn": f"arn:aws:iam::{a}:user/deployer",
                 "userId": "AIDAEXAMPLE",
             }
-        if function == "aws:index/getRegion:getRegion":
-            return {"id": r, "name": r, "region": r, "endpoint": f"ec2.{r}.amazonaws.com", "description": r}
-        if function == "aws:index/getPartition:getPartition":
-            return {
-                "id": "aws",
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-            }
-        if function == "aws:elb/getServiceAccount:getServiceAccount":
-            # Elastic Load Balancing's account in us-east-1 (the docs list one per region).
-            return {"id": "127311923021", "arn": "arn:aws:iam::127311923021:root", "region": r}
         if function == "aws:ecr/getImage:getImage":
             repo = call_args.get("repositoryName", "repo")
             tag = call_args.get("imageTag", "latest")
@@ -532,14 +520,6 @@ class AwsMocks:
                 "password": "example-ecr-password",
                 "proxyEndpoint": f"https://{a}.dkr.ecr.{r}.amazonaws.com",
                 "expiresAt": "2026-11-23T09:00:00Z",
-            }
-        if function == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {
-                "id": _hex(function, json.dumps(call_args, sort_keys=True, default=str)),
-                "json": json.dumps(
-                    {"Version": "2012-10-17", "Statement": call_args.get("statements", [])}, default=str
-                ),
-                "minifiedJson": "",
             }
         return {}
 
