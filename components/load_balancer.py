@@ -254,7 +254,7 @@ class LoadBalancer(pulumi.ComponentResource):
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False, opts=child)
-        aws.s3.BucketPublicAccessBlock(
+        public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-access-logs",
             bucket=bucket.id,
             block_public_acls=True,
@@ -306,6 +306,7 @@ class LoadBalancer(pulumi.ComponentResource):
             policy=pulumi.Output.all(bucket.arn, args.account_id).apply(
                 lambda a: to_json(access_log_bucket_policy(a[0], args.region, a[1]))
             ),
-            opts=child,
+            # S3 rejects a bucket policy while the public access block is still being applied.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
         return bucket, policy
