@@ -7,7 +7,6 @@ The service reads it through the secret ARN this component outputs.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -17,13 +16,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.iam_policies import assume_role_policy, to_json
+from stacks.settings.retention import LOG_RETENTION_DAYS
+
 POSTGRES_PORT = 5432
 # Log types RDS for PostgreSQL can export to CloudWatch Logs (CreateDBInstance
 # EnableCloudwatchLogsExports).
 POSTGRES_LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
-# CloudWatch Logs PutRetentionPolicy accepted values.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
@@ -67,21 +66,6 @@ def postgres_parameters(slow_query_ms: int) -> dict[str, tuple[str, str]]:
 def valid_performance_insights_retention(days: int) -> bool:
     """RDS accepts 7 (free tier), 731, or a multiple of 31 (months) up to 23 months."""
     return days in (7, 731) or (days % 31 == 0 and 1 <= days // 31 <= 23)
-
-
-def enhanced_monitoring_assume_role_policy() -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -240,7 +224,7 @@ class Database(pulumi.ComponentResource):
         if args.monitoring_interval_seconds:
             role = aws.iam.Role(
                 f"{name}-monitoring",
-                assume_role_policy=enhanced_monitoring_assume_role_policy(),
+                assume_role_policy=to_json(assume_role_policy("monitoring.rds.amazonaws.com")),
                 opts=child,
             )
             attachment = aws.iam.RolePolicyAttachment(

@@ -88,6 +88,8 @@ def access_log_bucket_policy(bucket_arn: str, region: str, account_id: str) -> d
 class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
+    region: str
+    account_id: pulumi.Input[str]
     security_group_id: pulumi.Input[str]
     load_balancer_name: str
     target_group_name: str
@@ -122,7 +124,7 @@ class LoadBalancer(pulumi.ComponentResource):
         log_dependencies: list[pulumi.Resource] = []
         self.access_log_bucket = None
         if args.access_logs:
-            bucket = self._access_log_bucket(name, args.access_log_retention_days)
+            bucket = self._access_log_bucket(name, args)
             log_dependencies = [bucket[1]]
             access_logs = aws.lb.LoadBalancerAccessLogsArgs(
                 bucket=bucket[0].bucket, prefix=ACCESS_LOG_PREFIX, enabled=True
@@ -247,10 +249,12 @@ class LoadBalancer(pulumi.ComponentResource):
             }
         )
 
-    def _access_log_bucket(self, name: str, retention_days: int) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+    def _access_log_bucket(
+        self, name: str, args: LoadBalancerArgs
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False, opts=child)
-        aws.s3.BucketPublicAccessBlock(
+        public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-access-logs",
             bucket=bucket.id,
             block_public_acls=True,
@@ -286,7 +290,9 @@ class LoadBalancer(pulumi.ComponentResource):
                     id="expire-access-logs",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{ACCESS_LOG_PREFIX}/"),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=args.access_log_retention_days
+                    ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=1
                     ),
@@ -294,14 +300,13 @@ class LoadBalancer(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
         policy = aws.s3.BucketPolicy(
             f"{name}-access-logs",
             bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, region.region, caller.account_id).apply(
-                lambda a: to_json(access_log_bucket_policy(a[0], a[1], a[2]))
+            policy=pulumi.Output.all(bucket.arn, args.account_id).apply(
+                lambda a: to_json(access_log_bucket_policy(a[0], args.region, a[1]))
             ),
-            opts=child,
+            # S3 rejects a bucket policy while the public access block is still being applied.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
         return bucket, policy

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam_policies import assume_role_policy, document, statement, to_json
+from stacks.settings.network import NatGateways
 
-NatGateways = Literal["none", "single", "perAz"]
 TIERS = ("public", "private", "isolated")
 # The VPC is cut into 16 equal blocks; each tier owns 4 consecutive blocks (3 used at most, 1 spare
 # per tier so a fourth AZ could be added without renumbering).
@@ -62,6 +62,8 @@ class NetworkArgs:
     availability_zones: int
     nat_gateways: NatGateways
     flow_log_retention_days: int
+    region: str
+    account_id: pulumi.Input[str]
 
 
 class Network(pulumi.ComponentResource):
@@ -182,18 +184,18 @@ class Network(pulumi.ComponentResource):
         flow_logs = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs", retention_in_days=args.flow_log_retention_days, opts=child
         )
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
         flow_role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=pulumi.Output.all(caller.account_id, region.region).apply(
-                lambda ar: to_json(
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: to_json(
                     assume_role_policy(
                         "vpc-flow-logs.amazonaws.com",
                         # Confused-deputy guard: only flow logs of this account and region.
                         {
-                            "StringEquals": {"aws:SourceAccount": ar[0]},
-                            "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{ar[1]}:{ar[0]}:vpc-flow-log/*"},
+                            "StringEquals": {"aws:SourceAccount": account},
+                            "ArnLike": {
+                                "aws:SourceArn": f"arn:aws:ec2:{args.region}:{account}:vpc-flow-log/*"
+                            },
                         },
                     )
                 )

@@ -20,20 +20,18 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 from docker.utils.build import PatternMatcher
 
-Architecture = Literal["arm64", "x86_64"]
+from stacks.settings.image import TAG
+from stacks.settings.service import Architecture
 
 # ECS `runtimePlatform.cpuArchitecture` value → Docker/OCI platform string.
 _PLATFORMS: dict[str, str] = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
 
-# Docker's tag grammar (also what ECR accepts): https://docs.docker.com/reference/cli/docker/image/tag/
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 # ECR repository name grammar (CreateRepository API).
 _REPOSITORY_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -194,7 +192,7 @@ class RegistryArgs:
                 f"name_prefix = {self.name_prefix!r} is invalid: the repository name {repository!r} must be "
                 "2-256 lowercase letters, digits and . _ - / separators"
             )
-        if self.image_tag and not _TAG_RE.match(self.image_tag):
+        if self.image_tag and not TAG.match(self.image_tag):
             raise ValueError(
                 f"image_tag = {self.image_tag!r} is invalid: must be empty (build and push) or a Docker tag "
                 "(letters, digits, _ . -, at most 128 characters, not starting with . or -)"

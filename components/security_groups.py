@@ -63,37 +63,38 @@ class SecurityGroups(pulumi.ComponentResource):
                     cidr_ipv6=cidr if family == "ipv6" else None,
                     opts=child,
                 )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-alb-out-service",
-            security_group_id=alb.id,
-            referenced_security_group_id=service.id,
-            ip_protocol="tcp",
-            from_port=args.container_port,
-            to_port=args.container_port,
-            description="load balancer to API tasks",
-            opts=child,
-        )
+        def allow(
+            source_role: str,
+            source: aws.ec2.SecurityGroup,
+            target_role: str,
+            target: aws.ec2.SecurityGroup,
+            port: int,
+            description: str,
+        ) -> None:
+            """Both halves of one group-to-group path: egress from `source`, ingress into `target`."""
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{source_role}-out-{target_role}",
+                security_group_id=source.id,
+                referenced_security_group_id=target.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{target_role}-in-{source_role}",
+                security_group_id=target.id,
+                referenced_security_group_id=source.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+                opts=child,
+            )
 
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-service-in-alb",
-            security_group_id=service.id,
-            referenced_security_group_id=alb.id,
-            ip_protocol="tcp",
-            from_port=args.container_port,
-            to_port=args.container_port,
-            description="load balancer to API tasks",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-service-out-database",
-            security_group_id=service.id,
-            referenced_security_group_id=database.id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="API tasks to PostgreSQL",
-            opts=child,
-        )
+        allow("alb", alb, "service", service, args.container_port, "load balancer to API tasks")
+        allow("service", service, "database", database, POSTGRES_PORT, "API tasks to PostgreSQL")
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-service-out-https",
             security_group_id=service.id,
@@ -102,17 +103,6 @@ class SecurityGroups(pulumi.ComponentResource):
             from_port=443,
             to_port=443,
             description="API tasks to AWS APIs (ECR, Secrets Manager, CloudWatch Logs)",
-            opts=child,
-        )
-
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-database-in-service",
-            security_group_id=database.id,
-            referenced_security_group_id=service.id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="API tasks to PostgreSQL",
             opts=child,
         )
 

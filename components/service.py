@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.deployment_check import DeploymentCheck, DeploymentCheckArgs
 from components.iam_policies import assume_role_policy, document, statement, to_json
+from stacks.settings.service import Architecture
 
 CONTAINER_NAME = "api"
 CONTAINER_USER = "10001"
@@ -132,6 +133,7 @@ class ServiceArgs:
     service_name: str
     log_group_name: str
     region: str
+    account_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]
     assign_public_ip: bool
     security_group_id: pulumi.Input[str]
@@ -148,7 +150,7 @@ class ServiceArgs:
     jwt_secret_arn: pulumi.Input[str]
     cpu: int = 256
     memory: int = 512
-    architecture: Literal["arm64", "x86_64"] = "arm64"
+    architecture: Architecture = "arm64"
     spot: bool = False
     container_port: int = 8000
     desired_count: int = 1
@@ -180,8 +182,6 @@ class Service(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:components:Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
 
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
@@ -206,7 +206,9 @@ class Service(pulumi.ComponentResource):
             f"{name}-logs", name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child
         )
 
-        trust = account_id.apply(lambda a: to_json(ecs_tasks_trust_policy(a, args.region)))
+        trust = pulumi.Output.from_input(args.account_id).apply(
+            lambda a: to_json(ecs_tasks_trust_policy(a, args.region))
+        )
         execution_role = aws.iam.Role(
             f"{name}-execution",
             description="ECS agent: pull the image, write logs, fetch the injected secrets",

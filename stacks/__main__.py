@@ -35,6 +35,8 @@ aws_provider = aws.Provider(
     default_tags=aws.ProviderDefaultTagsArgs(tags=settings.tags),
 )
 on_aws = pulumi.ResourceOptions(providers=[aws_provider])
+# Asked once here; every component that builds an ARN or a confused-deputy condition takes it as an arg.
+account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider)).account_id
 
 network = Network(
     names.base,
@@ -43,6 +45,8 @@ network = Network(
         availability_zones=settings.network.availability_zones,
         nat_gateways=settings.network.nat_gateways,
         flow_log_retention_days=settings.network.flow_log_retention_days,
+        region=settings.region,
+        account_id=account_id,
     ),
     opts=on_aws,
 )
@@ -58,6 +62,8 @@ load_balancer = LoadBalancer(
     LoadBalancerArgs(
         vpc_id=network.vpc_id,
         subnet_ids=list(network.public_subnet_ids),
+        region=settings.region,
+        account_id=account_id,
         security_group_id=security_groups.alb_security_group_id,
         load_balancer_name=names.load_balancer,
         target_group_name=names.target_group,
@@ -120,6 +126,7 @@ service = Service(
         service_name=names.service,
         log_group_name=names.log_group,
         region=settings.region,
+        account_id=account_id,
         subnet_ids=network.service_subnet_ids,
         assign_public_ip=network.service_assign_public_ip,
         security_group_id=security_groups.service_security_group_id,
@@ -186,9 +193,7 @@ monitoring = Monitoring(
     MonitoringArgs(
         name_prefix=names.base,
         region=settings.region,
-        account_id=aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(provider=aws_provider)
-        ).account_id,
+        account_id=account_id,
         watched=Watched(
             load_balancer=load_balancer.arn_suffix,
             target_group=load_balancer.target_group_arn_suffix,

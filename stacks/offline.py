@@ -498,18 +498,6 @@ class AwsMocks:
                 "arn": f"arn:aws:iam::{a}:user/deployer",
                 "userId": "AIDAEXAMPLE",
             }
-        if function == "aws:index/getRegion:getRegion":
-            return {"id": r, "name": r, "region": r, "endpoint": f"ec2.{r}.amazonaws.com", "description": r}
-        if function == "aws:index/getPartition:getPartition":
-            return {
-                "id": "aws",
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-            }
-        if function == "aws:elb/getServiceAccount:getServiceAccount":
-            # Elastic Load Balancing's account in us-east-1 (the docs list one per region).
-            return {"id": "127311923021", "arn": "arn:aws:iam::127311923021:root", "region": r}
         if function == "aws:ecr/getImage:getImage":
             repo = call_args.get("repositoryName", "repo")
             tag = call_args.get("imageTag", "latest")
@@ -533,26 +521,23 @@ class AwsMocks:
                 "proxyEndpoint": f"https://{a}.dkr.ecr.{r}.amazonaws.com",
                 "expiresAt": "2026-11-23T09:00:00Z",
             }
-        if function == "aws:iam/getPolicyDocument:getPolicyDocument":
-            return {
-                "id": _hex(function, json.dumps(call_args, sort_keys=True, default=str)),
-                "json": json.dumps(
-                    {"Version": "2012-10-17", "Statement": call_args.get("statements", [])}, default=str
-                ),
-                "minifiedJson": "",
-            }
         return {}
 
 
 # --- the child side ----------------------------------------------------------------------------------
 
 
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi wire-format marker
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - Pulumi wire-format marker
+# How the Pulumi runtime hands a secret value to the mocks: {SECRET_SIG_KEY: SECRET_SIG, "value": …}.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi wire-format marker
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - Pulumi wire-format marker
+
+
+def is_secret_wrapper(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+    if is_secret_wrapper(value):
         # A Pulumi secret on the wire; policies see the plain value, so do we.
         return _jsonable(value.get("value"))
     if isinstance(value, dict):

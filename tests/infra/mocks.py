@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 
+from stacks.offline import is_secret_wrapper
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 REGISTRY_HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
@@ -23,18 +25,9 @@ def fake_digest(seed: str) -> str:
     return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
 
 
-# How the Pulumi runtime hands a secret value to the mocks: {SECRET_SIG_KEY: SECRET_SIG, "value": …}.
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-
-
-def _is_secret_wrapper(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
-
-
 def unwrap_secrets(value: Any) -> Any:
     """The plain value, with every secret wrapper replaced by what it wraps."""
-    if _is_secret_wrapper(value):
+    if is_secret_wrapper(value):
         return unwrap_secrets(value.get("value"))
     if isinstance(value, dict):
         return {k: unwrap_secrets(v) for k, v in value.items()}
@@ -45,7 +38,7 @@ def unwrap_secrets(value: Any) -> Any:
 
 def secret_paths(value: Any, path: str = "") -> list[str]:
     """Dotted paths of the values the runtime marked secret, e.g. `["registry", "secretString"]`."""
-    if _is_secret_wrapper(value):
+    if is_secret_wrapper(value):
         return [path]
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in secret_paths(v, f"{path}.{k}" if path else k)]
