@@ -26,7 +26,6 @@ from stacks.plan import cost
 from stacks.plan.cost import CostLine, CostReport, PriceTable, UnpricedError
 
 COMPONENT_PREFIX = "booking:components:"
-# The architecture's reading order (stacks/__main__.py); components not listed follow alphabetically.
 # Other resources refer to these by name rather than ARN (metric dimensions, ECS deployment alarms).
 NAMED_BY_DIMENSION: dict[str, tuple[str, ...]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
@@ -35,6 +34,7 @@ NAMED_BY_DIMENSION: dict[str, tuple[str, ...]] = {
     "aws:sqs/queue:Queue": ("name",),
     "aws:ecs/cluster:Cluster": ("name",),
 }
+# The architecture's reading order (stacks/__main__.py); components not listed follow alphabetically.
 COMPONENT_ORDER = (
     "Network",
     "SecurityGroups",
