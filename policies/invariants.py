@@ -261,7 +261,8 @@ def _json(value: object) -> Any:
     return value
 
 
-def _is_public_cidr(cidr: object) -> bool:
+def is_public_cidr(cidr: object) -> bool:
+    """A CIDR outside the private ranges (the internet); anything unparsable is not."""
     if not isinstance(cidr, str):
         return False
     try:
@@ -424,7 +425,7 @@ def _describe_group(group: ResourceRecord | None) -> str:
 def _world_ingress(inv: Inventory) -> Iterator[Violation]:
     roles = security_group_roles(inv)
     for rule in ingress_rules(inv):
-        public = [c for c in rule.cidrs if _is_public_cidr(c)]
+        public = [c for c in rule.cidrs if is_public_cidr(c)]
         if not public:
             continue
         where = _describe_group(rule.group)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -17,15 +16,16 @@ from policies.invariants import (
     GuardrailReport,
     Inventory,
     ResourceRecord,
+    container_definitions,
     evaluate,
     ingress_rules,
+    is_public_cidr,
 )
 from stacks.offline import DeclaredResource, OfflineRun, run_stack, stack_config
 from stacks.plan import cost
 from stacks.plan.cost import CostLine, CostReport, PriceTable, UnpricedError
 
 COMPONENT_PREFIX = "booking:components:"
-# The architecture's reading order (stacks/__main__.py); components not listed follow alphabetically.
 # Other resources refer to these by name rather than ARN (metric dimensions, ECS deployment alarms).
 NAMED_BY_DIMENSION: dict[str, tuple[str, ...]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name",),
@@ -34,6 +34,7 @@ NAMED_BY_DIMENSION: dict[str, tuple[str, ...]] = {
     "aws:sqs/queue:Queue": ("name",),
     "aws:ecs/cluster:Cluster": ("name",),
 }
+# The architecture's reading order (stacks/__main__.py); components not listed follow alphabetically.
 COMPONENT_ORDER = (
     "Network",
     "SecurityGroups",
@@ -189,8 +190,6 @@ def _az_of_subnets(ids: Iterable[object], ctx: Context) -> list[str]:
 
 
 def _containers(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    from policies.invariants import container_definitions
-
     return container_definitions(ResourceRecord("", "", "", props)) or []
 
 
@@ -571,13 +570,6 @@ def _users_of_security_groups(ctx: Context, component: Mapping[str, str]) -> dic
     return users
 
 
-def _is_world(cidr: str) -> bool:
-    try:
-        return not ipaddress.ip_network(cidr, strict=False).is_private
-    except ValueError:
-        return False
-
-
 def edges(ctx: Context, component: Mapping[str, str]) -> list[Edge]:
     users = _users_of_security_groups(ctx, component)
     traffic: dict[tuple[str, str], set[str]] = {}
@@ -586,7 +578,7 @@ def edges(ctx: Context, component: Mapping[str, str]) -> list[Edge]:
             continue
         target = users[rule.group.urn]
         ports = rule.ports_text().replace("port ", "").replace("ports ", "")
-        sources = ["Internet" for c in rule.cidrs if _is_world(c)]
+        sources = ["Internet" for c in rule.cidrs if is_public_cidr(c)]
         sources += [users[s.urn] for s in rule.sources if s.urn in users]
         for source in set(sources):
             traffic.setdefault((source, target), set()).add(ports)

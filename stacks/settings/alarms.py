@@ -23,9 +23,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
-
 from stacks.settings._base import ConfigError, Section
+from stacks.settings.notifications import email_address
 
 # CloudWatch refuses an alarm whose evaluation window (period times evaluation periods) exceeds one day.
 MAX_EVALUATION_WINDOW_SECONDS = 86_400
@@ -216,10 +215,7 @@ def _parse_emails(section: Section) -> tuple[str, ...]:
         key = f"{section.field_key('emails')}[{index}]"
         if not isinstance(entry, str):
             raise ConfigError(key, entry, "must be an e-mail address")
-        try:
-            address = validate_email(entry, check_deliverability=False).normalized
-        except EmailNotValidError as err:
-            raise ConfigError(key, entry, f"must be an e-mail address ({err})") from None
+        address = email_address(key, entry)
         if address.lower() in seen:
             raise ConfigError(
                 key, entry, f"duplicate of emails[{seen[address.lower()]}]; list each address once"

@@ -72,16 +72,17 @@ def parse_notifications(raw: object) -> NotificationSettings:
 def _parse_entry(section: Section, index: int, entry: object) -> EmailSubscription:
     key = f"{section.field_key('emails')}[{index}]"
     if isinstance(entry, str):
-        return EmailSubscription(address=_address(key, entry))
+        return EmailSubscription(address=email_address(key, entry))
     if isinstance(entry, Mapping):
         item = Section(f"{section.name}.emails[{index}]", entry, ["address", "events"])
-        address = _address(item.field_key("address"), item.string("address"))
+        address = email_address(item.field_key("address"), item.string("address"))
         events = item.choice("events", EVENT_FILTERS, "all")
         return EmailSubscription(address=address, events=events)
     raise ConfigError(key, entry, "must be an e-mail address or an object {address, events}")
 
 
-def _address(key: str, value: str) -> str:
+def email_address(key: str, value: str) -> str:
+    """The normalised address, or a ConfigError for `key` (booking:alarms uses it too)."""
     try:
         # Syntax only: a deploy must not depend on DNS, and SNS asks the recipient to confirm anyway.
         return validate_email(value, check_deliverability=False).normalized
