@@ -28,6 +28,7 @@ from components.deploy_policies import (
 )
 from components.github_oidc import PREVIEW_POLICY_PARTS, deploy_role_name
 from stacks.bootstrap.settings import parse
+from stacks.delivery import stack_config
 from stacks.settings import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -475,7 +476,7 @@ def test_deploy_policy_covers_every_named_resource_the_stack_declares(stack: str
 
     run = run_stack(stack)
     assert run.error is None, run.error
-    region = yaml_region(stack)
+    region: str = stack_config(stack)["aws:region"]
     policy = deploy_policy(
         StackScope("booking", stack, "123456789012", region, "arn:aws:s3:::state", "arn:aws:kms:::key/k")
     )
@@ -490,10 +491,3 @@ def test_deploy_policy_covers_every_named_resource_the_stack_declares(stack: str
             uncovered.append(f"{action} on {arn} ({resource.type} {resource.name})")
     assert checked >= 10
     assert uncovered == [], "the deploy role could not create:\n" + "\n".join(uncovered)
-
-
-def yaml_region(stack: str) -> str:
-    import yaml
-
-    region: str = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["aws:region"]
-    return region
