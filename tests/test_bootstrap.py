@@ -246,6 +246,16 @@ def test_existing_oidc_provider_is_reused_not_duplicated() -> None:
     assert all(arn in r["inputs"]["assumeRolePolicy"] for r in roles)
 
 
+def test_plain_string_settings_are_read_as_strings() -> None:
+    # `booking:project: booking` is no JSON document: it must not be decoded as one.
+    result = run_bootstrap({**BASE_CONFIG, "booking:project": "booking", "booking:previewRoles": "false"})
+    assert result["error"] is None, result["error"]
+    assert {r["inputs"]["name"] for r in of_type(result, "aws:iam/role:Role")} == {
+        "booking-deploy-dev",
+        "booking-deploy-prod",
+    }
+
+
 def test_invalid_config_stops_before_any_resource() -> None:
     result = run_bootstrap({**BASE_CONFIG, "booking:github": {"repository": "not a repo"}})
     assert result["error"] is not None and "booking:github.repository" in result["error"]
