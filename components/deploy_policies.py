@@ -18,12 +18,15 @@ Scope of a deploy role, per environment `<env>` of project `<project>`:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.iam_policies import Statement
+from components.iam_policies import document as _document
+from components.iam_policies import statement as _statement
+
 PolicyDocument = dict[str, Any]
-Statement = dict[str, Any]
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
@@ -47,20 +50,8 @@ SERVICE_LINKED_ROLE_SERVICES: tuple[str, ...] = (
 )
 
 
-def _document(statements: Iterable[Statement]) -> PolicyDocument:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
 def _allow(sid: str, actions: Sequence[str], resources: Sequence[str], **condition: Any) -> Statement:
-    statement: Statement = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": sorted(actions),
-        "Resource": list(resources),
-    }
-    if condition:
-        statement["Condition"] = condition
-    return statement
+    return _statement(sorted(actions), resources, sid=sid, condition=condition)
 
 
 # --- trust --------------------------------------------------------------------------------------
@@ -786,7 +777,7 @@ def split_by_part(document: PolicyDocument, parts: Mapping[str, Sequence[str]]) 
     unplaced = sorted(set(by_sid) - set(placed))
     if unplaced:
         raise ValueError(f"statements not assigned to a policy part: {', '.join(unplaced)}")
-    return {name: _document(by_sid[sid] for sid in sids if sid in by_sid) for name, sids in parts.items()}
+    return {name: _document([by_sid[sid] for sid in sids if sid in by_sid]) for name, sids in parts.items()}
 
 
 def _as_list(value: object) -> list[Any]:

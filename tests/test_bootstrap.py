@@ -28,6 +28,7 @@ from components.deploy_policies import (
 )
 from components.github_oidc import PREVIEW_POLICY_PARTS, deploy_role_name
 from stacks.bootstrap.settings import parse
+from stacks.delivery import stack_config
 from stacks.settings import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,6 +244,16 @@ def test_existing_oidc_provider_is_reused_not_duplicated() -> None:
     roles = of_type(result, "aws:iam/role:Role")
     assert {r["inputs"]["name"] for r in roles} == {"booking-deploy-dev", "booking-deploy-prod"}
     assert all(arn in r["inputs"]["assumeRolePolicy"] for r in roles)
+
+
+def test_plain_string_settings_are_read_as_strings() -> None:
+    # `booking:project: booking` is no JSON document: it must not be decoded as one.
+    result = run_bootstrap({**BASE_CONFIG, "booking:project": "booking", "booking:previewRoles": "false"})
+    assert result["error"] is None, result["error"]
+    assert {r["inputs"]["name"] for r in of_type(result, "aws:iam/role:Role")} == {
+        "booking-deploy-dev",
+        "booking-deploy-prod",
+    }
 
 
 def test_invalid_config_stops_before_any_resource() -> None:
@@ -475,7 +486,7 @@ def test_deploy_policy_covers_every_named_resource_the_stack_declares(stack: str
 
     run = run_stack(stack)
     assert run.error is None, run.error
-    region = yaml_region(stack)
+    region: str = stack_config(stack)["aws:region"]
     policy = deploy_policy(
         StackScope("booking", stack, "123456789012", region, "arn:aws:s3:::state", "arn:aws:kms:::key/k")
     )
@@ -490,10 +501,3 @@ def test_deploy_policy_covers_every_named_resource_the_stack_declares(stack: str
             uncovered.append(f"{action} on {arn} ({resource.type} {resource.name})")
     assert checked >= 10
     assert uncovered == [], "the deploy role could not create:\n" + "\n".join(uncovered)
-
-
-def yaml_region(stack: str) -> str:
-    import yaml
-
-    region: str = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["aws:region"]
-    return region

@@ -1,4 +1,4 @@
-"""Typed, validated settings of the bootstrap program (the only place it reads `pulumi.Config`)."""
+"""Typed, validated settings of the bootstrap program (the only place it reads the stack config)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stacks.settings._base import ConfigError, Section
+from stacks.settings._base import NAMESPACE, ConfigError, Section
 
 KEYS = ("github", "environments", "stateBucket", "secretsKey", "oidcProvider", "previewRoles", "project")
 
@@ -105,14 +105,9 @@ def parse(raw: Mapping[str, object], region: str | None) -> BootstrapSettings:
 
 
 def load() -> BootstrapSettings:
-    import pulumi
+    # read_config decodes only JSON objects and lists: plain strings such as `booking:project` stay strings.
+    from stacks.settings.stack import read_config
 
-    config = pulumi.Config("booking")
-    raw: dict[str, object] = {}
-    for key in KEYS:
-        value = config.get_object(key)
-        if value is None:
-            value = config.get(key)
-        if value is not None:
-            raw[key] = value
-    return parse(raw, pulumi.Config("aws").get("region"))
+    config = read_config()
+    raw = {key: config[f"{NAMESPACE}:{key}"] for key in KEYS if f"{NAMESPACE}:{key}" in config}
+    return parse(raw, config.get("aws:region"))
