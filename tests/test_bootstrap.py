@@ -278,6 +278,7 @@ def test_settings_defaults_and_values() -> None:
         ({}, "booking:github.repository"),
         ({"github": {"repository": "owner/*"}}, "booking:github.repository"),
         ({"github": {"repository": REPO, "branch": "main"}}, "booking:github.branch"),
+        ({"github": {"repository": REPO}, "environment": ["dev"]}, "booking:environment"),
         ({"github": {"repository": REPO}, "environments": ["dev", "dev"]}, "booking:environments"),
         ({"github": {"repository": REPO}, "environments": ["Prod!"]}, "booking:environments"),
         ({"github": {"repository": REPO}, "environments": ["deploy"]}, "booking:environments"),
@@ -293,6 +294,13 @@ def test_settings_reject_bad_values_naming_the_key(raw: dict[str, Any], key: str
     with pytest.raises(ConfigError) as error:
         parse(raw, "us-east-1")
     assert error.value.key == key
+
+
+def test_a_misspelt_key_in_the_stack_file_stops_the_program() -> None:
+    result = run_bootstrap({**BASE_CONFIG, "booking:environment": ["dev"]})
+    assert result["error"] is not None
+    assert "booking:environment = ['dev'] is invalid: unknown key" in result["error"]
+    assert result["resources"] == []
 
 
 def test_settings_require_a_region() -> None:

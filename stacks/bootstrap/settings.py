@@ -38,6 +38,12 @@ def parse(raw: Mapping[str, object], region: str | None) -> BootstrapSettings:
     """Validate the `booking:*` keys of a bootstrap stack; raises ConfigError naming the bad key."""
     if not region:
         raise ConfigError("aws:region", region, "is required (e.g. us-east-1)")
+    # A misspelt key must not silently fall back to a default (e.g. `environment:` → [dev, prod]).
+    unknown = sorted(set(raw) - set(KEYS))
+    if unknown:
+        allowed = ", ".join(sorted(KEYS))
+        first = unknown[0]
+        raise ConfigError(f"{NAMESPACE}:{first}", raw[first], f"unknown key; allowed keys are {allowed}")
 
     github = Section("github", raw.get("github"), ["repository"])
     repository = github.string("repository")
@@ -109,5 +115,6 @@ def load() -> BootstrapSettings:
     from stacks.settings.stack import read_config
 
     config = read_config()
-    raw = {key: config[f"{NAMESPACE}:{key}"] for key in KEYS if f"{NAMESPACE}:{key}" in config}
+    prefix = f"{NAMESPACE}:"
+    raw = {key.removeprefix(prefix): value for key, value in config.items() if key.startswith(prefix)}
     return parse(raw, config.get("aws:region"))
