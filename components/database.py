@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.iam_policies import assume_role_policy, to_json
+from components.time_budget import RDS_INSTANCE_MINUTES, minutes
 from stacks.settings.retention import LOG_RETENTION_DAYS
 
 POSTGRES_PORT = 5432
@@ -280,7 +281,14 @@ class Database(pulumi.ComponentResource):
             ),
             monitoring_interval=args.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role_arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=log_groups,
+                # Part of the delivery time budget (components/time_budget.py).
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=minutes(RDS_INSTANCE_MINUTES), update=minutes(RDS_INSTANCE_MINUTES)
+                ),
+            ),
         )
 
         self.address = self.instance.address

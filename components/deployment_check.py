@@ -20,8 +20,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from components.time_budget import DEPLOYMENT_CHECK_MINUTES
+
 POLL_SECONDS = 15
-TIMEOUT_SECONDS = 30 * 60
+TIMEOUT_SECONDS = DEPLOYMENT_CHECK_MINUTES * 60  # part of the delivery time budget
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from components.deploy_policies import (
     pull_request_subject,
     split_by_part,
 )
+from components.time_budget import ROLE_SESSION_SECONDS
 
 # The deploy policy is larger than an inline policy may be (10,240 characters per role), so each role
 # gets customer managed policies (6,144 each), one per concern. The preview policy fits in one.
@@ -74,6 +75,18 @@ def preview_role_name(project: str, environment: str) -> str:
     return f"{project}-preview-{environment}"
 
 
+def preview_subject(repository: str, environment: str, environments: Sequence[str]) -> str:
+    """Who may assume an environment's preview role (it reads that stack's state and secrets).
+
+    Pull requests run code nobody has approved yet, so only the first environment in promotion order
+    (dev) is previewed for them. Every later one (prod) is previewed only by a job running in its GitHub
+    environment, i.e. behind that environment's protection rules (main branch only, required reviewers).
+    """
+    if environment == environments[0]:
+        return pull_request_subject(repository)
+    return environment_subject(repository, environment)
+
+
 class GithubOidc(pulumi.ComponentResource):
     def __init__(self, name: str, args: GithubOidcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:components:GithubOidc", name, None, opts)
@@ -109,10 +122,10 @@ class GithubOidc(pulumi.ComponentResource):
                     f"{name}-preview-{environment}",
                     preview_role_name(args.project, environment),
                     provider_arn,
-                    pull_request_subject(args.repository),
+                    preview_subject(args.repository, environment, args.environments),
                     scope.apply(preview_policy),
                     PREVIEW_POLICY_PARTS,
-                    f"Previews the {args.project} {environment} stack for pull requests (read-only)",
+                    f"Previews the {args.project} {environment} stack (read-only)",
                 )
                 self.preview_role_arns[environment] = preview.arn
             previous = environment
@@ -143,7 +156,8 @@ class GithubOidc(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.from_input(provider_arn).apply(
                 lambda arn: json.dumps(github_trust_policy(arn, subject))
             ),
-            max_session_duration=3600,
+            # Covers the longest `pulumi up` (components/time_budget.py); the workflows request as much.
+            max_session_duration=ROLE_SESSION_SECONDS,
             opts=pulumi.ResourceOptions(parent=self),
         )
         documents = policy.apply(lambda document: _checked_parts(document, parts))

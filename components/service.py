@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from components.deployment_check import DeploymentCheck, DeploymentCheckArgs
 from components.iam_policies import assume_role_policy, document, statement, to_json
+from components.time_budget import ECS_SERVICE_MINUTES, minutes
 from stacks.settings.service import Architecture
 
 CONTAINER_NAME = "api"
@@ -340,6 +341,10 @@ class Service(pulumi.ComponentResource):
                 depends_on=[capacity, execution_secrets, task_secrets],
                 # Autoscaling owns the running count once the service exists.
                 ignore_changes=["desiredCount"],
+                # The steady-state wait is part of the delivery time budget (components/time_budget.py).
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=minutes(ECS_SERVICE_MINUTES), update=minutes(ECS_SERVICE_MINUTES)
+                ),
             ),
         )
 

@@ -16,6 +16,11 @@ import pulumi_aws as aws
 from components.deploy_policies import tls_only_bucket_policy
 
 
+def secrets_provider_url(key_alias: str, region: str) -> str:
+    """What `pulumi stack init --secrets-provider` and `secretsprovider:` in Pulumi.<stack>.yaml take."""
+    return f"awskms://alias/{key_alias}?region={region}"
+
+
 @dataclass(frozen=True)
 class StateBackendArgs:
     # Globally unique S3 name; None lets Pulumi derive one from the component name.
@@ -114,7 +119,7 @@ class StateBackend(pulumi.ComponentResource):
         )
 
         self.backend_url = pulumi.Output.concat("s3://", self.bucket.id, f"?region={args.region}&awssdk=v2")
-        self.secrets_provider = f"awskms://alias/{args.key_alias}?region={args.region}"
+        self.secrets_provider = secrets_provider_url(args.key_alias, args.region)
         self.register_outputs(
             {
                 "bucketName": self.bucket.id,

@@ -1,8 +1,11 @@
 """Helpers the delivery workflows (.github/workflows) and the runbook call: `python -m stacks.delivery …`.
 
     platforms                       Docker platforms to build: every stack's service.architecture
+    build-runner                    the GitHub runner label that builds those platforms natively
     repository --stack S            the stack's ECR repository name (as the program names it)
+    secrets-check --stack S         fails when the stack would fall back to the passphrase provider
     deployed-tag  < history.json    the image tag of the stack's last successful update ("" if none)
+    deployed-tag --require          the same, but exit 3 with a clear message when nothing is deployed
     deployed-tag --previous         the tag before that one: what a rollback puts back
     summary       < history.json    one line: stack, actor, commit, result, resources changed
     attributes    < history.json    SNS message attributes for that line (as `aws sns publish` wants)
@@ -79,6 +82,94 @@ def repository_name(stack: str, root: Path = REPO_ROOT) -> str:
     return args.repository_name
 
 
+# --- secrets provider -------------------------------------------------------------------------------
+#
+# How the CLI picks a stack's secrets manager (pulumi/pulumi pkg/cmd/pulumi/stack/secrets.go,
+# `GetSecretsManager`): a `secretsprovider` other than "", "default" or "passphrase" → the cloud (KMS)
+# provider; else an `encryptionsalt` → the passphrase provider; else the backend's default, which for a
+# self-managed (S3) backend is the passphrase provider (pkg/backend/diy/backend.go,
+# `DefaultSecretManager`), i.e. a prompt for PULUMI_CONFIG_PASSPHRASE. The cloud provider without an
+# `encryptedkey` makes a new data key with `kms:Encrypt` on every run (pkg/secrets/cloud/manager.go,
+# `NewCloudSecretsManager`): the read-only preview roles may only Decrypt, and `secure:` config values
+# written with a throw-away key could never be read again.
+
+_PASSPHRASE_PROVIDERS = ("", "default", "passphrase")
+BOOTSTRAP_EXAMPLE = Path("stacks/bootstrap/Pulumi.example.yaml")
+
+
+def stack_file(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+    document = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}
+    if not isinstance(document, dict):
+        raise ValueError(f"Pulumi.{stack}.yaml must be a mapping")
+    return document
+
+
+def expected_secrets_provider(stack: str, root: Path = REPO_ROOT) -> str:
+    """The KMS key the bootstrap program creates, in the stack's region (`awskms://alias/…?region=…`)."""
+    from components.state_backend import secrets_provider_url
+    from stacks.bootstrap.settings import parse as parse_bootstrap
+
+    example = yaml.safe_load((root / BOOTSTRAP_EXAMPLE).read_text())["config"]
+    raw = {key.split(":", 1)[1]: value for key, value in example.items() if key.startswith("booking:")}
+    bootstrap = parse_bootstrap(raw, example.get("aws:region"))
+    return secrets_provider_url(bootstrap.key_alias, str(stack_config(stack, root).get("aws:region")))
+
+
+def _secure_keys(value: object, path: str) -> list[str]:
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            return [path]
+        return [key for k, v in value.items() for key in _secure_keys(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [key for i, v in enumerate(value) for key in _secure_keys(v, f"{path}[{i}]")]
+    return []
+
+
+def secrets_provider_problems(stack: str, root: Path = REPO_ROOT, *, require_key: bool = False) -> list[str]:
+    """Why `Pulumi.<stack>.yaml` would not give the stack the bootstrap's KMS key ([] when it does)."""
+    name = f"Pulumi.{stack}.yaml"
+    document = stack_file(stack, root)
+    provider = str(document.get("secretsprovider") or "")
+    expected = expected_secrets_provider(stack, root)
+    problems = []
+    if provider in _PASSPHRASE_PROVIDERS:
+        problems.append(
+            f"{name} has no `secretsprovider:`, so on the S3 backend Pulumi falls back to the passphrase "
+            f"provider and asks for PULUMI_CONFIG_PASSPHRASE; set `secretsprovider: {expected}`"
+        )
+    elif provider != expected:
+        problems.append(f"{name}: secretsprovider is {provider!r}, the bootstrap's key is {expected!r}")
+    if document.get("encryptionsalt"):
+        problems.append(f"{name} carries a passphrase `encryptionsalt`: remove it (the KMS key replaces it)")
+    has_key = bool(document.get("encryptedkey"))
+    secure = _secure_keys(document.get("config") or {}, "config")
+    if secure and not has_key:
+        problems.append(f"{name}: {', '.join(secure)} are secrets but the file has no `encryptedkey`")
+    if require_key and not has_key:
+        problems.append(
+            f"{name} has no `encryptedkey`: run `pulumi stack init {stack} --secrets-provider "
+            f"\"{expected}\"` once (docs/delivery-runbook.md, \"First run\") and commit the file; without "
+            "it every run makes a new data key with kms:Encrypt, which the preview roles may not call"
+        )
+    return problems
+
+
+# --- image build ----------------------------------------------------------------------------------
+
+# GitHub's standard arm64 Linux runner: free for public repositories (GitHub changelog 2025-08-07,
+# "arm64 hosted runners for public repositories are now generally available"); private repositories
+# need an arm64 larger runner (GitHub Team / Enterprise Cloud) and set its label in ARM64_RUNNER.
+ARM64_RUNNER = "ubuntu-24.04-arm"
+X64_RUNNER = "ubuntu-24.04"
+
+
+def build_runner(platforms: Sequence[str], arm64_runner: str = "") -> str:
+    """The runner that builds `platforms` natively; any other platform in the list goes through QEMU."""
+    if "linux/arm64" in platforms:
+        return arm64_runner or ARM64_RUNNER
+    return X64_RUNNER
+
+
 def _updates(history: object) -> list[Mapping[str, Any]]:
     if not isinstance(history, list):
         raise ValueError("expected the JSON list `pulumi stack history --json` prints")
@@ -94,8 +185,15 @@ def _latest(history: object) -> Mapping[str, Any]:
 
 
 def _config_value(config: Mapping[str, Any], key: str) -> Any:
-    """A value from an update's recorded config; objects may be recorded as JSON strings."""
+    """A value from an update's recorded config.
+
+    `pulumi stack history --json` (pkg/cmd/pulumi/stack/stack_history.go, `configValueJSON`) prints each
+    key as `{"value": <string>, "objectValue": <parsed object, objects only>, "secret": <bool>}`; an
+    object's `value` is its JSON text, and a secret shown without --show-secrets has no `value`.
+    """
     entry = config.get(key)
+    if isinstance(entry, Mapping) and isinstance(entry.get("objectValue"), Mapping):
+        return entry["objectValue"]
     value = entry.get("value") if isinstance(entry, Mapping) else entry
     if isinstance(value, str) and value[:1] == "{":
         try:
@@ -120,6 +218,42 @@ def deployed_image_tag(history: object) -> str:
     """The image tag of the newest successful `pulumi up`: what the service runs now ("" if none)."""
     tags = _succeeded_tags(history)
     return tags[0] if tags else ""
+
+
+NOTHING_DEPLOYED_EXIT = 3  # `deployed-tag --require`: the workflows tell this apart from a crash
+
+
+class NothingDeployed(ValueError):
+    """The stack runs no image a tag can name: a preview pinned to "" would build `app/` instead."""
+
+
+def pinned_image_tag(history: object, stack: str) -> str:
+    """`deployed_image_tag`, refusing the cases where it is empty, with the reason.
+
+    An empty tag sends the program down its build path (docker build, `ecr:GetAuthorizationToken`),
+    which a read-only preview role may not take. It is empty before the stack's first successful `up`
+    (history `[]`, only failed updates, only refreshes), and after an `up` that ran with the committed
+    `image.tag: ""`: the runbook's targeted `up` that creates prod's repository, or dev's first `up`
+    from a workstation, which built the image itself.
+    """
+    updates = _updates(history)
+    if deployed_image_tag(history):
+        return deployed_image_tag(history)
+    succeeded = [u for u in updates if u.get("kind") == "update" and u.get("result") == "succeeded"]
+    if not succeeded:
+        seen = ", ".join(f"{u.get('kind')} {u.get('result')}" for u in updates[:5]) or "no update at all"
+        reason = f"no successful `pulumi up` yet (history: {seen})"
+    else:
+        version = max(int(u.get("version", 0)) for u in succeeded)
+        reason = (
+            f"its last successful `pulumi up` (version {version}) ran with image.tag \"\": it built app/ "
+            "itself or created only part of the stack"
+        )
+    raise NothingDeployed(
+        f"{PROJECT} {stack}: no deployed image to preview against: {reason}. Its first image comes "
+        "from the deploy workflow (docs/delivery-runbook.md, \"First run\"); until then there is nothing "
+        "to pin, and a preview would try to build app/."
+    )
 
 
 def previous_image_tag(history: object) -> str:
@@ -173,12 +307,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     platforms = commands.add_parser("platforms", help="comma-separated Docker platforms for the image")
     platforms.add_argument("--stack", action="append", help="default: every Pulumi.<stack>.yaml")
+    runner = commands.add_parser("build-runner", help="runner label that builds the platforms natively")
+    runner.add_argument("--arm64-runner", default="", help=f"arm64 runner label (default {ARM64_RUNNER})")
+    secrets = commands.add_parser("secrets-check", help="fail unless the stack uses the bootstrap's KMS key")
+    secrets.add_argument("--stack", required=True)
+    secrets.add_argument("--require-key", action="store_true", help="also require a committed encryptedkey")
     repository = commands.add_parser("repository", help="the stack's ECR repository name")
     repository.add_argument("--stack", required=True)
     deployed = commands.add_parser(
         "deployed-tag", help="image tag of the last successful update (history on stdin)"
     )
     deployed.add_argument("--previous", action="store_true", help="the tag before it: the rollback target")
+    deployed.add_argument(
+        "--require", action="store_true", help="exit 3 with the reason when no deployed image has a tag"
+    )
+    deployed.add_argument("--stack", default="the stack", help="for the --require message")
     summary = commands.add_parser("summary", help="one-line deploy summary (history on stdin)")
     summary.add_argument("--stack", required=True)
     summary.add_argument("--actor", required=True)
@@ -190,11 +333,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "platforms":
         print(",".join(image_platforms(args.stack or stacks_in())))
         return 0
+    if args.command == "build-runner":
+        print(build_runner(image_platforms(stacks_in()), args.arm64_runner))
+        return 0
     if args.command == "repository":
         print(repository_name(args.stack))
         return 0
+    if args.command == "secrets-check":
+        problems = secrets_provider_problems(args.stack, require_key=args.require_key)
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1 if problems else 0
     history = json.load(sys.stdin)
-    if args.command == "deployed-tag":
+    if args.command == "deployed-tag" and args.require:
+        try:
+            print(pinned_image_tag(history, args.stack))
+        except NothingDeployed as nothing:
+            print(nothing, file=sys.stderr)
+            return NOTHING_DEPLOYED_EXIT
+    elif args.command == "deployed-tag":
         print(previous_image_tag(history) if args.previous else deployed_image_tag(history))
     elif args.command == "summary":
         print(summary_line(history, stack=args.stack, actor=args.actor, commit=args.commit))
