@@ -44,6 +44,9 @@ ROLE_SESSION_SECONDS = 3 * 60 * 60
 SETUP_MINUTES = 10
 # `timeout-minutes` of every job that assumes an AWS role and runs Pulumi (GitHub allows up to 360).
 DEPLOY_JOB_TIMEOUT_MINUTES = ROLE_SESSION_SECONDS // 60 + SETUP_MINUTES
+# A preview waits for nothing: the preview jobs request one hour and get ten minutes of setup on top.
+PREVIEW_SESSION_SECONDS = 60 * 60
+PREVIEW_JOB_TIMEOUT_MINUTES = PREVIEW_SESSION_SECONDS // 60 + SETUP_MINUTES
 # The image build runs in its own job (no Pulumi, no lock); a native build takes minutes, QEMU far longer.
 IMAGE_JOB_TIMEOUT_MINUTES = 60
 
