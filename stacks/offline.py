@@ -60,6 +60,8 @@ class DeclaredResource:
     """`<provider urn>::<id>` of an explicit provider, None for the default one."""
     id: str | None = None
     """The physical id the mocks gave it (what other resources' inputs reference, e.g. `sg-…`)."""
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """The `customTimeouts` resource option as the engine receives it (`{"create": "60m"}`), if set."""
 
 
 @dataclass(frozen=True)
@@ -597,6 +599,11 @@ def _child(request_path: Path, result_path: Path) -> None:
                     "custom": bool(request.custom),
                     "provider": request.provider or None,
                     "id": response.id or None,
+                    "custom_timeouts": {
+                        op: getattr(request.customTimeouts, op)
+                        for op in ("create", "update", "delete")
+                        if request.HasField("customTimeouts") and getattr(request.customTimeouts, op)
+                    },
                 }
             return response
 

@@ -202,10 +202,23 @@ def test_each_environment_role_trusts_only_its_github_environment(run: dict[str,
                 "token.actions.githubusercontent.com:sub": f"repo:{REPO}:environment:{environment}",
             }
         }
-    preview = json.loads(roles["booking-preview-prod"]["assumeRolePolicy"])
-    assert statements_of(preview)[0]["Condition"]["StringEquals"][
-        "token.actions.githubusercontent.com:sub"
-    ] == (f"repo:{REPO}:pull_request")
+    # Pull requests (their own, unreviewed code) may preview dev only; prod's preview role trusts only
+    # jobs in the prod GitHub environment, i.e. behind its protection rules (issue 11, item 2).
+    subjects = {"dev": f"repo:{REPO}:pull_request", "prod": f"repo:{REPO}:environment:prod"}
+    for environment, subject in subjects.items():
+        preview = json.loads(roles[f"booking-preview-{environment}"]["assumeRolePolicy"])
+        assert statements_of(preview)[0]["Condition"]["StringEquals"] == {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": subject,
+        }
+
+
+def test_role_sessions_cover_the_longest_up(run: dict[str, Any]) -> None:
+    from components.time_budget import BUDGET, ROLE_SESSION_SECONDS
+
+    roles = of_type(run, "aws:iam/role:Role")
+    assert roles and {r["inputs"]["maxSessionDuration"] for r in roles} == {ROLE_SESSION_SECONDS}
+    assert max(2 * 3600, BUDGET.waits_minutes * 60) <= ROLE_SESSION_SECONDS
 
 
 def test_roles_get_no_admin_policy_and_no_whole_service_action(run: dict[str, Any]) -> None:

@@ -106,11 +106,12 @@ def test_every_aws_login_is_oidc_with_an_id_token_permission() -> None:
                 if not uses(step).startswith("aws-actions/configure-aws-credentials@"):
                     continue
                 logins += 1
-                assert set(step["with"]) <= {"role-to-assume", "role-session-name", "aws-region"}, step
+                allowed = {"role-to-assume", "role-session-name", "aws-region", "role-duration-seconds"}
+                assert set(step["with"]) <= allowed, step
                 assert str(step["with"]["role-to-assume"]).startswith("${{ vars"), "role ARNs are variables"
                 permissions = job.get("permissions", workflow.get("permissions", {}))
                 assert permissions.get("id-token") == "write", f"{name}:{job_name}"
-    assert logins == 3  # preview (matrix), deploy dev, deploy prod
+    assert logins == 5  # preview dev, preview prod, deploy image, deploy dev, deploy prod
 
 
 def test_workflows_default_to_read_only_tokens() -> None:
@@ -120,6 +121,7 @@ def test_workflows_default_to_read_only_tokens() -> None:
     # Only the jobs that assume an AWS role ask for an OIDC token.
     assert "id-token" not in load("ci.yml")["permissions"]
     assert "id-token" not in load("deploy.yml")["permissions"]
+    assert "id-token" not in load("preview.yml")["permissions"]
 
 
 def test_actions_are_pinned_to_a_major_version_or_a_sha() -> None:
@@ -139,26 +141,56 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "scripts/test" in (ROOT / ".ci/run").read_text()
 
 
-def test_preview_posts_dev_and_prod_previews_on_pull_requests() -> None:
+def _preview_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if uses(s).startswith("pulumi/actions@") and "with" in s]
+
+
+def _role(job: dict[str, Any]) -> str:
+    (login,) = [s for s in steps(job) if uses(s).startswith("aws-actions/configure-aws-credentials@")]
+    return str(login["with"]["role-to-assume"])
+
+
+def test_pull_requests_preview_dev_only() -> None:
     preview = load("preview.yml")
-    assert list(preview["on"]) == ["pull_request"]
-    assert preview["permissions"]["pull-requests"] == "write"
-    (job,) = preview["jobs"].values()
-    stacks = {entry["stack"] for entry in job["strategy"]["matrix"]["include"]}
-    assert stacks == {"dev", "prod"}
-    # No GitHub environment: the token's subject is `repo:…:pull_request`, the preview roles' only trust.
-    assert "environment" not in job
-    pulumi = [s for s in steps(job) if uses(s).startswith("pulumi/actions@") and "with" in s]
-    assert [s["with"]["command"] for s in pulumi] == ["preview"]
-    assert pulumi[0]["with"]["comment-on-pr"] is True
-    assert pulumi[0]["with"]["stack-name"] == "${{ matrix.stack }}"
+    assert set(preview["on"]) == {"pull_request", "workflow_dispatch"}
+    dev = preview["jobs"]["dev"]
+    assert dev["if"].startswith("github.event_name == 'pull_request' && ")
+    assert dev["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    # No GitHub environment: the token's subject is `repo:…:pull_request`, which only dev's role trusts.
+    assert "environment" not in dev
+    assert _role(dev) == "${{ vars.AWS_PREVIEW_ROLE_ARN_DEV }}"
+    (step,) = _preview_steps(dev)
+    assert step["with"]["command"] == "preview" and step["with"]["stack-name"] == "dev"
+    assert step["with"]["comment-on-pr"] is True
+    # Nothing in a pull-request job names prod: not its stack, not its role.
+    assert "prod" not in yaml.safe_dump(dev).lower()
+
+
+def test_prod_is_previewed_only_behind_the_prod_environment() -> None:
+    prod = load("preview.yml")["jobs"]["prod"]
+    assert prod["if"] == "github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'"
+    assert prod["environment"] == "prod"
+    assert _role(prod) == "${{ vars.AWS_PREVIEW_ROLE_ARN_PROD }}"
+    (step,) = _preview_steps(prod)
+    assert step["with"]["command"] == "preview" and step["with"]["stack-name"] == "prod"
+    # And the role trusts exactly that job's token subject (see tests/test_bootstrap.py for the policy).
+    from components.github_oidc import preview_subject
+
+    assert preview_subject("o/r", "prod", ["dev", "prod"]) == "repo:o/r:environment:prod"
+    assert preview_subject("o/r", "dev", ["dev", "prod"]) == "repo:o/r:pull_request"
+    # Every other job that reads prod's state runs in the prod environment too.
+    for name, workflow in all_workflows().items():
+        for job_name, job in workflow["jobs"].items():
+            if "PROD" in yaml.safe_dump(job) or job.get("env", {}).get("STACK") == "prod":
+                assert job.get("environment") == "prod", f"{name}:{job_name}"
 
 
 def test_deploy_runs_on_main_only_and_never_overlaps() -> None:
     deploy = load("deploy.yml")
     assert deploy["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
-    # A manual run from another branch deploys nothing (prod needs dev, dev runs on main only).
-    assert deploy["jobs"]["dev"]["if"] == "github.ref == 'refs/heads/main'"
+    # A manual run from another branch deploys nothing (prod needs dev needs image needs plan, main only).
+    assert deploy["jobs"]["plan"]["if"] == "github.ref == 'refs/heads/main'"
+    assert [deploy["jobs"][j]["needs"] for j in ("image", "dev", "prod")] == ["plan", "image", "dev"]
     for job_name in ("dev", "prod"):
         concurrency = deploy["jobs"][job_name]["concurrency"]
         assert concurrency == {"group": f"deploy-{job_name}", "cancel-in-progress": False}
@@ -172,11 +204,12 @@ def test_image_is_built_once_in_dev_and_tagged_with_the_commit() -> None:
         for step in steps(job)
         if uses(step).startswith("docker/build-push-action@")
     ]
-    assert len(builds) == 1 and builds[0][0] == "dev"
+    assert len(builds) == 1 and builds[0][0] == "image"
     build = builds[0][1]["with"]
     assert (
         build["tags"].endswith(":${{ env.IMAGE_TAG }}") and deploy["env"]["IMAGE_TAG"] == "${{ github.sha }}"
     )
+    assert build["platforms"] == "${{ needs.plan.outputs.platforms }}"
     assert build["context"] == "app" and build["file"] == "app/Dockerfile"
     assert build["push"] is True
 
@@ -222,7 +255,7 @@ def test_deploy_environments_are_the_ones_the_bootstrap_roles_trust() -> None:
     example = yaml.safe_load((ROOT / "stacks/bootstrap/Pulumi.example.yaml").read_text())["config"]
     raw = {key.split(":", 1)[1]: value for key, value in example.items() if key.startswith("booking:")}
     settings = parse_bootstrap(raw, example["aws:region"])
-    used = {job["environment"] for job in load("deploy.yml")["jobs"].values()}
+    used = {job["environment"] for job in load("deploy.yml")["jobs"].values() if "environment" in job}
     assert used == set(settings.environments)
     # The promotion order of the roles (prod reads dev's images) is the order of the jobs.
     assert list(settings.environments) == ["dev", "prod"]
