@@ -33,11 +33,15 @@ BOOTSTRAP = "stacks/bootstrap"
 PROBE: dict[str, bool] = {"__probe__": True}  # a value no field accepts: tells known from unknown keys
 
 
+DELIVERY_RUNBOOK = ROOT / "docs" / "delivery-runbook.md"
+
+
 def runbook_text() -> str:
     text = README.read_text()
     start = text.index("<!-- section: delivery -->")
     end = text.find("<!-- section:", start + 1)
-    return text[start : end if end != -1 else len(text)]
+    # The first-run / stale-lock / promotion runbook is checked with the same rules.
+    return text[start : end if end != -1 else len(text)] + "\n" + DELIVERY_RUNBOOK.read_text()
 
 
 def bash_lines(text: str) -> list[str]:
@@ -199,14 +203,14 @@ def workflow_variables() -> set[str]:
     names: set[str] = set()
     for path in (ROOT / ".github" / "workflows").glob("*.yml"):
         text = path.read_text()
-        names |= set(re.findall(r"vars\.([A-Z_]+)", text))
+        names |= set(re.findall(r"vars\.([A-Z][A-Z0-9_]*)", text))
         names |= set(re.findall(r"role: (AWS_[A-Z_]+)", text))  # used as vars[matrix.role]
     return names
 
 
 def deploy_environments() -> set[str]:
     deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
-    return {job["environment"] for job in deploy["jobs"].values()}
+    return {job["environment"] for job in deploy["jobs"].values() if "environment" in job}
 
 
 # --- the checks -----------------------------------------------------------------------------------
