@@ -134,8 +134,9 @@ def secrets_provider_problems(stack: str, root: Path = REPO_ROOT, *, require_key
     problems = []
     if provider in _PASSPHRASE_PROVIDERS:
         problems.append(
-            f"{name} has no `secretsprovider:`, so on the S3 backend Pulumi falls back to the passphrase "
-            f"provider and asks for PULUMI_CONFIG_PASSPHRASE; set `secretsprovider: {expected}`"
+            f"{name} names no KMS `secretsprovider:` ({provider or 'none'}), so on the S3 backend "
+            "Pulumi uses the passphrase provider and asks for PULUMI_CONFIG_PASSPHRASE; "
+            f"set `secretsprovider: {expected}`"
         )
     elif provider != expected:
         problems.append(f"{name}: secretsprovider is {provider!r}, the bootstrap's key is {expected!r}")
