@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+import yaml
 
 from components import deployment_check, time_budget
 from components.time_budget import BUDGET, minutes
@@ -106,3 +107,13 @@ def test_the_pulumi_up_jobs_are_the_deploy_jobs() -> None:
         if _runs_pulumi_up(job)
     ]
     assert ups == ["deploy.yml:dev", "deploy.yml:prod"]
+
+
+def test_no_run_of_pulumi_is_ever_cancelled_by_a_newer_one() -> None:
+    # GitHub cancels a job by signalling it and killing it seconds later: too soon, maybe, for Pulumi to
+    # delete its lock. So every workflow that runs Pulumi queues instead of cancelling.
+    for name, workflow in all_workflows().items():
+        if "pulumi/actions@" not in yaml.safe_dump(workflow):
+            continue
+        groups = [workflow.get("concurrency")] + [job.get("concurrency") for job in workflow["jobs"].values()]
+        assert all(group is None or group["cancel-in-progress"] is False for group in groups), name
