@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("booking.cli")
@@ -164,6 +165,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return code
     from gunicorn.app.base import BaseApplication
 
+    from app.core import draining
+
     workers = args.workers or settings.WEB_CONCURRENCY
     if settings.is_sqlite and workers > 1:
         print(f"serve: SQLite has a single writer; running 1 worker instead of {workers}", file=sys.stderr)
@@ -181,8 +184,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "bind": f"{args.host}:{port}",
                 "workers": workers,
                 "worker_class": "uvicorn_worker.UvicornWorker",
-                # ECS waits stopTimeout (30 s default) after SIGTERM; finish in-flight requests first.
-                "graceful_timeout": 20,
+                # After the drain, in-flight requests get this long; the task's stopTimeout covers
+                # DRAIN_SECONDS + this (stacks validate it), after which ECS sends SIGKILL.
+                "graceful_timeout": settings.GRACEFUL_TIMEOUT_SECONDS,
                 "timeout": 60,
                 # Longer than the ALB idle timeout (60 s), so the ALB closes idle connections, not us.
                 "keepalive": 65,
@@ -206,8 +210,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
             return app
 
+    # Workers inherit the flag's path; the master creates the file when SIGTERM starts a drain.
+    drain_flag = Path(metrics_dir) / "draining"
+    os.environ[draining.DRAIN_FLAG_ENV] = str(drain_flag)
+    server = Server()
     try:
-        Server().run()
+        arbiter = draining.arbiter_class()(server)
+        draining.configure(arbiter, settings.DRAIN_SECONDS, drain_flag)
+        arbiter.run()
+    except RuntimeError as exc:  # what gunicorn's BaseApplication.run() does with a bad config
+        print(f"serve: {exc}", file=sys.stderr)
+        return 1
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

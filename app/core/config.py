@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     LOG_LEVEL: str = "INFO"
     PORT: int = Field(default=8000, ge=1, le=65535)
     WEB_CONCURRENCY: int = Field(default=2, ge=1, le=64)
+    # After SIGTERM: serve on with /healthz at 503 for DRAIN_SECONDS (the stack derives it from the
+    # target group's health check; 0 outside a load balancer), then give in-flight requests up to
+    # GRACEFUL_TIMEOUT_SECONDS. The task's stopTimeout covers both (app/core/draining.py).
+    DRAIN_SECONDS: float = Field(default=0, ge=0, le=110)
+    GRACEFUL_TIMEOUT_SECONDS: int = Field(default=20, ge=1, le=110)
 
     @property
     def is_sqlite(self) -> bool:

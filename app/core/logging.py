@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.draining import is_draining
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("booking.access")
@@ -67,6 +68,10 @@ class RequestLogMiddleware:
                 status_code = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                if is_draining():
+                    # Closing after this response makes the client (the ALB) open a new connection
+                    # for its next request, which goes to a target that is not stopping.
+                    headers.append((b"connection", b"close"))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.core import metrics
+from app.core import draining, metrics
 from app.core.db import DatabaseUnavailable
 from app.core.migrations import current_revision, head_revision
 
@@ -13,10 +13,16 @@ router = APIRouter(tags=["ops"])
 RETRY_AFTER_SECONDS = "5"
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is alive and serving (no database check: a DB outage must not kill tasks)."""
-    return {"status": "ok"}
+@router.get("/healthz", responses={503: {"description": "draining after SIGTERM: stop sending new work"}})
+def healthz() -> JSONResponse:
+    """The process is alive and serving (no database check: a DB outage must not kill tasks).
+
+    While the server drains after SIGTERM it still serves, but answers 503 here so the load
+    balancer marks the target unhealthy and routes new work elsewhere (app/core/draining.py).
+    """
+    if draining.is_draining():
+        return JSONResponse({"status": "draining"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+    return JSONResponse({"status": "ok"})
 
 
 @router.get("/readyz", responses={503: {"description": "database unreachable or schema not at head"}})
