@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_policies import to_json
+from components.shutdown import drain_seconds
 
 # TLS 1.3 and 1.2 with forward-secret ciphers only ("Res"): the console's recommended policy.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
@@ -101,6 +102,8 @@ class LoadBalancerArgs:
     access_logs: bool = False
     access_log_retention_days: int = 90
     health_check_interval_seconds: int = 10
+    health_check_timeout_seconds: int = 5
+    unhealthy_threshold: int = 2
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -115,10 +118,13 @@ class LoadBalancer(pulumi.ComponentResource):
     listener_arn: pulumi.Output[str]
     """The listener that forwards to the API (HTTPS when a certificate is set, else HTTP)."""
     access_log_bucket: pulumi.Output[str] | None
+    drain_seconds: int
+    """How long a stopping target must keep serving until this ALB stops routing to it."""
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:components:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.drain_seconds = drain_seconds(args.health_check_interval_seconds, args.unhealthy_threshold)
 
         access_logs: aws.lb.LoadBalancerAccessLogsArgs | None = None
         log_dependencies: list[pulumi.Resource] = []
@@ -163,9 +169,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 port="traffic-port",
                 matcher="200",
                 interval=args.health_check_interval_seconds,
-                timeout=5,
+                timeout=args.health_check_timeout_seconds,
                 healthy_threshold=2,
-                unhealthy_threshold=3,
+                unhealthy_threshold=args.unhealthy_threshold,
             ),
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
         )

@@ -40,6 +40,8 @@ def container_definitions(
     db_secret_arn: str,
     jwt_secret_arn: str,
     stop_timeout_seconds: int,
+    drain_seconds: int = 0,
+    graceful_shutdown_seconds: int = 20,
     log_level: str = "INFO",
     web_concurrency: int = 2,
 ) -> list[dict[str, Any]]:
@@ -55,6 +57,10 @@ def container_definitions(
         "DB_SSLMODE": "require",
         # An ARN is not a secret; the app re-reads the RDS secret with it when RDS rotates the password.
         "DB_SECRET_ARN": db_secret_arn,
+        # After SIGTERM: serve on with /healthz at 503 until the ALB stops routing here, then finish
+        # in-flight requests; stopTimeout covers both (components/shutdown.py, app/core/draining.py).
+        "DRAIN_SECONDS": str(drain_seconds),
+        "GRACEFUL_TIMEOUT_SECONDS": str(graceful_shutdown_seconds),
     }
     return [
         {
@@ -123,9 +129,26 @@ def ecs_tasks_trust_policy(account_id: str, region: str) -> dict[str, Any]:
     )
 
 
-def capacity_provider_strategy(spot: bool) -> list[dict[str, Any]]:
-    # Spot (dev) can be interrupted with two minutes' notice; prod runs on regular Fargate only.
-    return [{"capacityProvider": "FARGATE_SPOT" if spot else "FARGATE", "weight": 1, "base": 0}]
+# Beyond the on-demand base, SPOT_WEIGHT of every SPOT_WEIGHT + 1 tasks run on Spot.
+SPOT_WEIGHT = 3
+
+
+def capacity_provider_strategy(spot: bool, on_demand_base: int = 0) -> list[dict[str, Any]]:
+    """Spot (dev) can be interrupted with two minutes' notice; prod runs on regular Fargate only.
+
+    With an on-demand base the first `on_demand_base` tasks run on FARGATE, so a Spot shortage cannot
+    take the service down. "CapacityProviderStrategyItem" (ECS API reference): only one provider may
+    have a base, and a provider with weight 0 cannot place tasks, so FARGATE keeps weight 1. The same
+    page: FARGATE_SPOT runs ARM64 Linux tasks on platform version 1.4.0 or later.
+    """
+    if not spot:
+        return [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    if not on_demand_base:
+        return [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+    return [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": on_demand_base},
+        {"capacityProvider": "FARGATE_SPOT", "weight": SPOT_WEIGHT, "base": 0},
+    ]
 
 
 @dataclass(frozen=True)
@@ -159,6 +182,9 @@ class ServiceArgs:
     max_count: int = 2
     health_check_grace_period_seconds: int = 60
     stop_timeout_seconds: int = 30
+    drain_seconds: int = 0
+    graceful_shutdown_seconds: int = 20
+    on_demand_base: int = 0
     log_retention_days: int = 14
     log_level: str = "INFO"
     cpu_target_percent: int = 60
@@ -199,7 +225,7 @@ class Service(pulumi.ComponentResource):
                 aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
                     capacity_provider=s["capacityProvider"], weight=s["weight"], base=s["base"]
                 )
-                for s in capacity_provider_strategy(args.spot)
+                for s in capacity_provider_strategy(args.spot, args.on_demand_base)
             ],
             opts=child,
         )
@@ -266,6 +292,8 @@ class Service(pulumi.ComponentResource):
                     db_secret_arn=v["db_secret_arn"],
                     jwt_secret_arn=v["jwt_secret_arn"],
                     stop_timeout_seconds=args.stop_timeout_seconds,
+                    drain_seconds=args.drain_seconds,
+                    graceful_shutdown_seconds=args.graceful_shutdown_seconds,
                     log_level=args.log_level,
                 )
             )
@@ -305,7 +333,7 @@ class Service(pulumi.ComponentResource):
                 aws.ecs.ServiceCapacityProviderStrategyArgs(
                     capacity_provider=s["capacityProvider"], weight=s["weight"], base=s["base"]
                 )
-                for s in capacity_provider_strategy(args.spot)
+                for s in capacity_provider_strategy(args.spot, args.on_demand_base)
             ],
             platform_version="LATEST",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(

@@ -51,9 +51,12 @@ class ServiceSettings:
     max_count: int
     architecture: Architecture
     spot: bool
+    on_demand_base: int
     container_port: int
     health_check_grace_period_seconds: int
     stop_timeout_seconds: int
+    """0 until stacks/settings/stack.py derives it from the drain period and the graceful shutdown."""
+    graceful_shutdown_seconds: int
     log_retention_days: int
     log_level: str
     cpu_target_percent: int
@@ -74,9 +77,11 @@ def parse_service(raw: object) -> ServiceSettings:
             "maxCount",
             "architecture",
             "spot",
+            "onDemandBase",
             "containerPort",
             "healthCheckGracePeriodSeconds",
             "stopTimeoutSeconds",
+            "gracefulShutdownSeconds",
             "logRetentionDays",
             "logLevel",
             "cpuTargetPercent",
@@ -111,6 +116,14 @@ def parse_service(raw: object) -> ServiceSettings:
         raise s.error(
             "failOnRollback", fail_on_rollback, "needs waitForSteadyState: true (the check runs after it)"
         )
+    spot = s.boolean("spot", False)
+    on_demand_base = s.integer("onDemandBase", 0, minimum=0, maximum=100)
+    if on_demand_base and not spot:
+        raise s.error(
+            "onDemandBase",
+            on_demand_base,
+            "applies only with spot: true (without Spot every task is on-demand)",
+        )
     return ServiceSettings(
         cpu=cpu,
         memory=memory,
@@ -118,13 +131,18 @@ def parse_service(raw: object) -> ServiceSettings:
         min_count=min_count,
         max_count=max_count,
         architecture=s.choice("architecture", ARCHITECTURES, "arm64"),
-        spot=s.boolean("spot", False),
+        spot=spot,
+        on_demand_base=on_demand_base,
         container_port=s.integer("containerPort", 8000, minimum=1024, maximum=65535),
         health_check_grace_period_seconds=s.integer(
             "healthCheckGracePeriodSeconds", 60, minimum=0, maximum=600
         ),
-        # ECS accepts 2 to 120 s; gunicorn needs a few seconds to finish in-flight requests after SIGTERM.
-        stop_timeout_seconds=s.integer("stopTimeoutSeconds", 30, minimum=2, maximum=120),
+        # ECS accepts 2 to 120 s on Fargate; whether it covers drain + shutdown is checked with the
+        # load balancer's health check (stacks/settings/stack.py).
+        stop_timeout_seconds=(
+            s.integer("stopTimeoutSeconds", 0, minimum=2, maximum=120) if "stopTimeoutSeconds" in s.raw else 0
+        ),
+        graceful_shutdown_seconds=s.integer("gracefulShutdownSeconds", 20, minimum=1, maximum=110),
         log_retention_days=retention_days(s, "logRetentionDays", 14),
         log_level=s.choice("logLevel", LOG_LEVELS, "INFO"),
         cpu_target_percent=s.integer("cpuTargetPercent", 60, minimum=10, maximum=90),

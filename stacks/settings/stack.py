@@ -16,6 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.shutdown import (
+    EXIT_MARGIN_SECONDS,
+    FARGATE_MAX_STOP_TIMEOUT_SECONDS,
+    drain_seconds,
+    minimum_stop_timeout,
+)
 from stacks.settings._base import NAMESPACE, ConfigError, Section
 from stacks.settings.alarms import AlarmSettings, parse_alarms
 from stacks.settings.database import DatabaseSettings, parse_database
@@ -172,6 +178,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
             f"must fit AWS's {TARGET_GROUP_NAME_LIMIT}-character limit",
         )
 
+    service = resolve_stop_timeout(service, load_balancer)
     settings = StackSettings(
         project=project,
         environment=stack,
@@ -189,6 +196,38 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     if settings.is_prod:
         check_prod(settings)
     return settings
+
+
+def resolve_stop_timeout(service: ServiceSettings, load_balancer: LoadBalancerSettings) -> ServiceSettings:
+    """stopTimeout covers the drain and the graceful shutdown; by default exactly that.
+
+    The maths is in components/shutdown.py; the behaviour in app/core/draining.py.
+    """
+    lb = load_balancer
+    drain = drain_seconds(lb.health_check_interval_seconds, lb.unhealthy_threshold)
+    needed = minimum_stop_timeout(drain, service.graceful_shutdown_seconds)
+    explain = (
+        f"a stopping task drains for {drain} s (loadBalancer.healthCheckIntervalSeconds "
+        f"{lb.health_check_interval_seconds} x (unhealthyThreshold {lb.unhealthy_threshold} + 1)), "
+        f"then finishes in-flight requests for up to {service.graceful_shutdown_seconds} s "
+        f"(service.gracefulShutdownSeconds), plus {EXIT_MARGIN_SECONDS} s to exit: {needed} s"
+    )
+    if needed > FARGATE_MAX_STOP_TIMEOUT_SECONDS:
+        raise ConfigError(
+            f"{NAMESPACE}:service.gracefulShutdownSeconds",
+            service.graceful_shutdown_seconds,
+            f"too long: {explain}, over Fargate's {FARGATE_MAX_STOP_TIMEOUT_SECONDS} s stopTimeout limit "
+            "(and a Spot interruption's two-minute warning); shorten it or the load balancer health check",
+        )
+    if not service.stop_timeout_seconds:
+        return dataclasses.replace(service, stop_timeout_seconds=needed)
+    if service.stop_timeout_seconds < needed:
+        raise ConfigError(
+            f"{NAMESPACE}:service.stopTimeoutSeconds",
+            service.stop_timeout_seconds,
+            f"must be at least {needed}: {explain}",
+        )
+    return service
 
 
 def check_prod(settings: StackSettings) -> None:

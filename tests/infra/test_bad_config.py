@@ -144,9 +144,43 @@ BAD_CONFIGS: list[tuple[str, dict[str, object], str]] = [
         "dev",
         {"booking:service.desiredCoutn": 2},
         "booking:service.desiredCoutn = 2 is invalid: unknown key; allowed keys are architecture, containerPort, "
-        "cpu, cpuTargetPercent, desiredCount, failOnRollback, healthCheckGracePeriodSeconds, logLevel, "
-        "logRetentionDays, maxCount, memory, minCount, requestsPerTarget, spot, stopTimeoutSeconds, "
-        "waitForSteadyState",
+        "cpu, cpuTargetPercent, desiredCount, failOnRollback, gracefulShutdownSeconds, "
+        "healthCheckGracePeriodSeconds, logLevel, logRetentionDays, maxCount, memory, minCount, onDemandBase, "
+        "requestsPerTarget, spot, stopTimeoutSeconds, waitForSteadyState",
+    ),
+    # Draining (docs/draining.md): stopTimeout must cover drain + graceful shutdown + exit.
+    (
+        "dev",
+        {"booking:service.stopTimeoutSeconds": 30},
+        "booking:service.stopTimeoutSeconds = 30 is invalid: must be at least 55: a stopping task drains for 30 s "
+        "(loadBalancer.healthCheckIntervalSeconds 10 x (unhealthyThreshold 2 + 1)), then finishes in-flight "
+        "requests for up to 20 s (service.gracefulShutdownSeconds), plus 5 s to exit: 55 s",
+    ),
+    (
+        "dev",
+        {"booking:loadBalancer.unhealthyThreshold": 5, "booking:loadBalancer.healthCheckIntervalSeconds": 20},
+        "booking:service.gracefulShutdownSeconds = 20 is invalid: too long: a stopping task drains for 120 s "
+        "(loadBalancer.healthCheckIntervalSeconds 20 x (unhealthyThreshold 5 + 1)), then finishes in-flight "
+        "requests for up to 20 s (service.gracefulShutdownSeconds), plus 5 s to exit: 145 s, over Fargate's "
+        "120 s stopTimeout limit (and a Spot interruption's two-minute warning); shorten it or the load "
+        "balancer health check",
+    ),
+    (
+        "dev",
+        {"booking:loadBalancer.healthCheckIntervalSeconds": 5},
+        "booking:loadBalancer.healthCheckTimeoutSeconds = 5 is invalid: must be less than "
+        "healthCheckIntervalSeconds (5)",
+    ),
+    (
+        "dev",
+        {"booking:loadBalancer.unhealthyThreshold": 1},
+        "booking:loadBalancer.unhealthyThreshold = 1 is invalid: must be a whole number from 2 to 10",
+    ),
+    (
+        "prod",
+        {"booking:service.onDemandBase": 1},
+        "booking:service.onDemandBase = 1 is invalid: applies only with spot: true (without Spot every task "
+        "is on-demand)",
     ),
     (
         "dev",

@@ -15,6 +15,7 @@ from components.service import (
     execution_role_policy,
     task_role_policy,
 )
+from components.shutdown import drain_seconds, minimum_stop_timeout
 
 DB_SECRET = (
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0c2a8f1e-1111-2222-3333-444455556666-AbC123"
@@ -58,7 +59,9 @@ def definition() -> dict[str, object]:
         db_name="booking",
         db_secret_arn=DB_SECRET,
         jwt_secret_arn=JWT_SECRET,
-        stop_timeout_seconds=30,
+        stop_timeout_seconds=55,
+        drain_seconds=30,
+        graceful_shutdown_seconds=20,
     )
     return container
 
@@ -69,7 +72,7 @@ def test_container_runs_as_non_root_with_a_read_only_root_and_writable_tmp() -> 
     assert c["readonlyRootFilesystem"] is True
     assert c["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}]
     assert c["healthCheck"]["command"] == ["CMD", "python", "-m", "app", "healthcheck"]  # type: ignore[index]
-    assert c["stopTimeout"] == 30
+    assert c["stopTimeout"] == 55
     assert c["image"] == IMAGE
 
 
@@ -83,6 +86,8 @@ def test_container_environment_and_secrets() -> None:
         "DB_PORT": "5432",
         "DB_SECRET_ARN": DB_SECRET,
         "DB_SSLMODE": "require",
+        "DRAIN_SECONDS": "30",
+        "GRACEFUL_TIMEOUT_SECONDS": "20",
         "LOG_LEVEL": "INFO",
         "PORT": "8000",
         "WEB_CONCURRENCY": "2",
@@ -149,6 +154,15 @@ def test_flow_log_role_writes_only_to_its_log_group() -> None:
 def test_spot_only_when_asked() -> None:
     assert capacity_provider_strategy(True) == [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]
     assert capacity_provider_strategy(False) == [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]
+    # An on-demand base keeps the service up through a Spot shortage; FARGATE keeps a weight because a
+    # weight-0 provider cannot place tasks (CapacityProviderStrategyItem).
+    assert capacity_provider_strategy(True, on_demand_base=1) == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
+    ]
+    assert capacity_provider_strategy(False, on_demand_base=1) == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 0}
+    ]
 
 
 def test_access_log_bucket_policy_in_an_older_region_uses_the_regional_elb_account() -> None:
@@ -165,3 +179,10 @@ def test_access_log_bucket_policy_in_a_newer_region_uses_the_service_principal()
     assert policy["Statement"][0]["Principal"] == {
         "Service": "logdelivery.elasticloadbalancing.amazonaws.com"
     }
+
+
+def test_drain_covers_the_alb_noticing_and_stop_timeout_covers_drain_and_shutdown() -> None:
+    # 2 failed checks 10 s apart, the first up to 10 s after SIGTERM.
+    assert drain_seconds(10, 2) == 30
+    assert drain_seconds(5, 3) == 20
+    assert minimum_stop_timeout(30, 20) == 55
