@@ -6,24 +6,35 @@ the *previous* task definition, and the update reports success (hashicorp/terraf
 and #20858, both open; pulumi/pulumi-awsx#1848 for awsx). Only `sigint_rollback` looks at deployments,
 and only for a user's Ctrl-C.
 
-So after every change of the service's task definition this dynamic resource asks ECS
-(DescribeServices) what it actually runs and fails the update when it is not the revision we declared.
-The decision is `judge_deployment`, a plain function over the DescribeServices response.
+So after every change of the service's task definition this dynamic resource reads ECS's own record of
+the deployment that rolled out our task definition (ListServiceDeployments, DescribeServiceRevisions to
+find the one whose target revision runs it, DescribeServiceDeployments) and decides with
+`components.deployment_record.judge`, the same function the deploy notifier's e-mail is written from:
+SUCCESSFUL passes; ROLLBACK_* and STOPPED fail `up` with ECS's reason. If that record cannot be read
+(denied, or no service deployment lists our revision, e.g. revisions older than 2024-10-25), it falls back
+to `judge_deployment` over DescribeServices, and the verdict says so.
+
+The deploy role may call these APIs: components/deploy_policies.py grants `ecs:Describe*` and `ecs:List*`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from components.deployment_record import Outcome, judge, parse_time, revision_arns
 from components.time_budget import DEPLOYMENT_CHECK_MINUTES
 
 POLL_SECONDS = 15
 TIMEOUT_SECONDS = DEPLOYMENT_CHECK_MINUTES * 60  # part of the delivery time budget
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_PAGES = 5  # ListServiceDeployments pages (20 each): our deployment is among the newest
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,7 @@ class Verdict:
 
 
 def judge_deployment(describe_services: dict[str, Any], expected_task_definition: str) -> Verdict:
-    """Did the service end up running `expected_task_definition`? Decided from DescribeServices.
+    """Fallback: did the service end up running `expected_task_definition`? Inferred from DescribeServices.
 
     - the PRIMARY deployment runs another task definition → ECS rolled ours back (circuit breaker or
       CloudWatch alarm): failed, with the reason ECS gave on the failed deployment if still listed;
@@ -76,6 +87,68 @@ def judge_deployment(describe_services: dict[str, Any], expected_task_definition
     return Verdict(False, False, f"service {name} is still rolling out {expected_task_definition} ({state})")
 
 
+def verdict_from_record(outcome: Outcome, service: str) -> Verdict:
+    """`up`'s verdict from the shared decision over ECS's record."""
+    message = f"service {service}: {outcome.headline} [{outcome.status}, {outcome.arn}]"
+    return Verdict(outcome.done, outcome.failed, message)
+
+
+def find_deployment_of(
+    client: Any, cluster: str, service: str, task_definition: str
+) -> tuple[Mapping[str, Any], dict[str, Mapping[str, Any]]] | None:
+    """The newest service deployment whose target revision runs `task_definition`, with its revisions.
+
+    ListServiceDeployments returns briefs (ARN, times, status, target revision ARN) but not the task
+    definition; DescribeServiceRevisions (max 20 ARNs a call) maps target revisions to task definitions."""
+    briefs: list[Mapping[str, Any]] = []
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        kwargs = {"cluster": cluster, "service": service, **({"nextToken": token} if token else {})}
+        page = client.list_service_deployments(**kwargs)
+        briefs += page.get("serviceDeployments", [])
+        token = page.get("nextToken")
+        if not token:
+            break
+    # Newest first: a redeploy of the same task definition (e.g. a retry) is judged, not an older one.
+    briefs.sort(key=lambda b: parse_time(b.get("createdAt")) or EPOCH, reverse=True)
+    targets = list(
+        dict.fromkeys(str(b["targetServiceRevisionArn"]) for b in briefs if b.get("targetServiceRevisionArn"))
+    )
+    runs: dict[str, str] = {}
+    for start in range(0, len(targets), 20):
+        described = client.describe_service_revisions(serviceRevisionArns=targets[start : start + 20])
+        runs |= {
+            r["serviceRevisionArn"]: r.get("taskDefinition", "")
+            for r in described.get("serviceRevisions", [])
+        }
+    ours = next(
+        (b for b in briefs if runs.get(str(b.get("targetServiceRevisionArn"))) == task_definition), None
+    )
+    if ours is None:
+        return None
+    deployments = client.describe_service_deployments(serviceDeploymentArns=[ours["serviceDeploymentArn"]])
+    if not deployments.get("serviceDeployments"):
+        return None
+    deployment: Mapping[str, Any] = deployments["serviceDeployments"][0]
+    revisions = client.describe_service_revisions(serviceRevisionArns=list(revision_arns(deployment)))
+    return deployment, {r["serviceRevisionArn"]: r for r in revisions.get("serviceRevisions", [])}
+
+
+def check_once(client: Any, cluster: str, service: str, task_definition: str) -> Verdict:
+    """One look: ECS's deployment record if readable, else DescribeServices (and the verdict says so)."""
+    try:
+        found = find_deployment_of(client, cluster, service, task_definition)
+        why = f"no service deployment of {service} targets {task_definition}"
+    except Exception as err:  # AccessDenied, UnsupportedFeature, throttling: the fallback still decides
+        found, why = None, f"reading the deployment record failed: {err}"
+    if found is not None:
+        return verdict_from_record(judge(*found), service)
+    fallback = judge_deployment(
+        client.describe_services(cluster=cluster, services=[service]), task_definition
+    )
+    return Verdict(fallback.done, fallback.failed, f"{fallback.message} (from DescribeServices; {why})")
+
+
 def wait_for_deployment(
     client: Any,
     cluster: str,
@@ -87,9 +160,7 @@ def wait_for_deployment(
 ) -> Verdict:
     deadline = time.monotonic() + timeout
     while True:
-        verdict = judge_deployment(
-            client.describe_services(cluster=cluster, services=[service]), task_definition
-        )
+        verdict = check_once(client, cluster, service, task_definition)
         if verdict.done:
             return verdict
         if time.monotonic() >= deadline:

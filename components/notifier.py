@@ -23,10 +23,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_policies import assume_role_policy, document, statement
+from components.iam_policies import Statement, assume_role_policy, document, statement
 from stacks.settings.notifications import EmailSubscription
 
 LAMBDA_SOURCE_DIR = Path(__file__).resolve().parents[1] / "lambda" / "deploy_notifier"
+# Pure modules the function shares with the rest of the program; shipped as top-level modules of the zip.
+# deployment_record: the ONE decision of what a service deployment's ECS record means, also used by
+# DeploymentCheck for `pulumi up` (`lambda` is a Python keyword, so the components cannot import from the
+# Lambda's folder; the Lambda imports from here instead, and nothing is copied by hand).
+SHARED_MODULES = (Path(__file__).resolve().parent / "deployment_record.py",)
 DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
 SERVICE_ACTION_DETAIL_TYPE = "ECS Service Action"
 # What "failures" subscribers receive: failed deployments, rollbacks and WARN/ERROR service actions.
@@ -83,6 +88,7 @@ def function_policy(
         [
             statement(["sns:Publish"], [topic_arn], sid="PublishNotifications"),
             statement(["ecs:DescribeServices"], [service_arn], sid="DescribeThisService"),
+            *deployment_record_statements(service_arn),
             # The ECS service authorization reference lists no resource type for DescribeTaskDefinition:
             # it cannot be scoped, "*" is the only form IAM evaluates. It reads task-definition metadata.
             statement(["ecs:DescribeTaskDefinition"], ["*"], sid="DescribeTaskDefinitions"),
@@ -93,6 +99,34 @@ def function_policy(
             statement(["sqs:SendMessage"], [dead_letter_queue_arn], sid="OnFailureDestination"),
         ]
     )
+
+
+def deployment_record_statements(service_arn: str) -> list[Statement]:
+    """Read this service's deployment record, nothing else.
+
+    Service Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic Container
+    Service": ListServiceDeployments requires `service`; DescribeServiceDeployments requires `service` AND
+    `service-deployment` (arn:${Partition}:ecs:${Region}:${Account}:service-deployment/${ClusterName}/
+    ${ServiceName}/${ServiceDeploymentId}); DescribeServiceRevisions requires `service` AND
+    `service-revision` (…:service-revision/${ClusterName}/${ServiceName}/${ServiceRevisionId}). Deployment
+    and revision ids are only known at run time, hence the `/*` under this one service's path."""
+    match = re.fullmatch(r"(arn:[^:]+:ecs:[^:]+:\d{12}):service/([^/]+)/([^/]+)", service_arn)
+    if match is None:
+        raise ValueError(f"not a new-format ECS service ARN (service/<cluster>/<service>): {service_arn}")
+    prefix, cluster, service = match.groups()
+    return [
+        statement(["ecs:ListServiceDeployments"], [service_arn], sid="ListThisServiceDeployments"),
+        statement(
+            ["ecs:DescribeServiceDeployments"],
+            [service_arn, f"{prefix}:service-deployment/{cluster}/{service}/*"],
+            sid="DescribeThisServiceDeployments",
+        ),
+        statement(
+            ["ecs:DescribeServiceRevisions"],
+            [service_arn, f"{prefix}:service-revision/{cluster}/{service}/*"],
+            sid="DescribeThisServiceRevisions",
+        ),
+    ]
 
 
 def dead_letter_queue_policy(*, queue_arn: str, rule_arn: str) -> dict[str, Any]:
@@ -134,13 +168,17 @@ def subscription_resource_suffix(address: str) -> str:
     return f"{slug}-{hashlib.sha256(address.lower().encode()).hexdigest()[:8]}"
 
 
-def lambda_archive(source_dir: Path) -> pulumi.AssetArchive:
-    """The function's code: the .py files of its folder, nothing else (no caches, no tests).
-    boto3 is not packaged; the Lambda Python runtime provides it."""
-    files = sorted(source_dir.glob("*.py"))
-    if not any(f.name == "handler.py" for f in files):
+def lambda_archive(source_dir: Path, shared: tuple[Path, ...] = SHARED_MODULES) -> pulumi.AssetArchive:
+    """The function's code: the .py files of its folder plus the shared pure modules, nothing else (no
+    caches, no tests). boto3 is not packaged; the Lambda Python runtime provides it."""
+    files = {f.name: f for f in sorted(source_dir.glob("*.py"))}
+    if "handler.py" not in files:
         raise FileNotFoundError(f"{source_dir}/handler.py is missing")
-    return pulumi.AssetArchive({f.name: pulumi.FileAsset(str(f)) for f in files})
+    for module in shared:
+        if module.name in files:
+            raise ValueError(f"{module.name} exists both in {source_dir} and as a shared module")
+        files[module.name] = module
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(f)) for name, f in sorted(files.items())})
 
 
 def _json(value: Mapping[str, Any]) -> str:

@@ -1,8 +1,16 @@
 """ECS deployment events (EventBridge) -> one readable e-mail per event (SNS).
 
-AWS's ECS events name neither the cluster nor the image (aws/containers-roadmap#1371), so each event is
-enriched with DescribeServices / DescribeTaskDefinition before it is formatted. Parsing, analysis and
-formatting are pure functions; `handler` is the only place that talks to AWS.
+AWS's ECS events name neither the cluster nor the image (aws/containers-roadmap#1371). A deployment event
+is therefore read against ECS's own record of that deployment (ListServiceDeployments ->
+DescribeServiceDeployments -> DescribeServiceRevisions, see record_email.py): its status says whether it
+succeeded, was rolled back, failed to roll back or was stopped, so the e-mail never has to guess. Only when
+that record cannot be read (denied, throttled, not yet listed) does the e-mail fall back to inferring the
+outcome from DescribeServices / DescribeTaskDefinition, and it says so. Service action events use
+DescribeServices. Parsing, analysis and formatting are pure functions; `handler` and the `read_record` /
+`enrich` readers are the only places that talk to AWS.
+
+The zip holds this folder's .py files plus components/deployment_record.py as a top-level module
+(components/notifier.py, `lambda_archive`): the decision shared with `pulumi up`'s DeploymentCheck.
 
 Event shapes (ECS developer guide, "Amazon ECS events"):
 - detail-type "ECS Deployment State Change": detail {eventType INFO|ERROR, eventName
@@ -31,6 +39,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
+from record_email import RecordLookup, format_duration, read_record, record_lines, when_text
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -354,21 +363,6 @@ def ascii_subject(text: str) -> str:
     return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3] + "..."
 
 
-def _when(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else None
-
-
-def format_duration(seconds: float) -> str:
-    total = max(round(seconds), 0)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {secs:02d}s"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def console_links(event: EcsEvent, cluster: str | None) -> list[tuple[str, str]]:
     if not cluster:
         return []
@@ -380,8 +374,15 @@ def console_links(event: EcsEvent, cluster: str | None) -> list[tuple[str, str]]
 
 
 def build_notification(
-    event: EcsEvent, enrichment: Enrichment | None, *, environment: str, app: str = "booking"
+    event: EcsEvent,
+    enrichment: Enrichment | None,
+    *,
+    environment: str,
+    app: str = "booking",
+    record_problems: Sequence[str] = (),
 ) -> Notification:
+    """The e-mail from DescribeServices heuristics: service actions, and deployments whose ECS record
+    could not be read (`record_problems` says why, and the e-mail says the outcome is inferred)."""
     cluster = (enrichment.cluster if enrichment else None) or event.cluster
     label = _label(app, event.service)
     lines: list[tuple[str, str | None]] = [
@@ -432,7 +433,7 @@ def build_notification(
         this = assessment.this
         lines.append(("Tasks", _tasks(this)))
         started = this.created_at if this else None
-        lines += [("Started", _when(started)), ("Time", _when(event.at))]
+        lines += [("Started", when_text(started)), ("Time", when_text(event.at))]
         if started and event.at and status != "IN_PROGRESS":
             lines.append(("Duration", format_duration((event.at - started).total_seconds())))
         status_attribute = status
@@ -456,7 +457,7 @@ def build_notification(
             images = enrichment.images if enrichment else {}
             lines += [("Image", image) for image in images.get(primary.task_definition, ())]
             lines.append(("Tasks", _tasks(primary)))
-        lines.append(("Time", _when(event.at)))
+        lines.append(("Time", when_text(event.at)))
         status_attribute = event.event_name
 
     lines += console_links(event, cluster)
@@ -464,6 +465,12 @@ def build_notification(
     subject = ascii_subject(f"[{environment}] {label}: {headline}")
     width = max(len(key) for key, value in lines if value) + 2
     body_lines = [subject, ""]
+    if record_problems:
+        body_lines += [
+            "ECS's record of this deployment is unavailable, so the outcome below is inferred from",
+            "DescribeServices and may be incomplete (" + "; ".join(record_problems) + ").",
+            "",
+        ]
     body_lines += [f"{key + ':':<{width}}{value}" for key, value in lines if value]
     if enrichment is None or enrichment.problems:
         problems = enrichment.problems if enrichment else ("ECS was not asked",)
@@ -472,6 +479,40 @@ def build_notification(
         subject=subject,
         body="\n".join(body_lines) + "\n",
         attributes={"environment": environment, "status": status_attribute, "severity": severity},
+    )
+
+
+def build_record_notification(
+    event: EcsEvent, lookup: RecordLookup, *, environment: str, app: str = "booking"
+) -> Notification:
+    """The e-mail from ECS's record: subject and first line say what happened to the deployment."""
+    outcome = lookup.outcome
+    assert outcome is not None
+    headline = f"[{environment}] {_label(app, event.service)}: {outcome.headline}"
+    lines: list[tuple[str, str | None]] = [
+        ("Environment", environment),
+        ("Service", event.service),
+        ("Cluster", event.cluster),
+        *record_lines(outcome),
+        ("Event", f"{event.event_name} {event.deployment_id} at {when_text(event.at)}"),
+        *console_links(event, event.cluster),
+        ("Region", event.region),
+        ("Account", event.account),
+        ("Event id", event.event_id or None),
+    ]
+    width = max(len(key) for key, value in lines if value) + 2
+    body_lines = [headline, ""] + [f"{key + ':':<{width}}{value}" for key, value in lines if value]
+    if lookup.problems:
+        body_lines += ["", "Some details are missing: " + "; ".join(lookup.problems)]
+    return Notification(
+        subject=ascii_subject(headline),
+        body="\n".join(body_lines) + "\n",
+        attributes={
+            "environment": environment,
+            "status": DEPLOYMENT_EVENTS[event.event_name],
+            "severity": outcome.severity,
+            "deployment_status": outcome.status,
+        },
     )
 
 
@@ -545,10 +586,18 @@ def handler(event: object, context: object) -> dict[str, Any]:
         logger.warning("event skipped", extra={"eventId": event_id, "why": str(skip)})
         return {"published": False, "skipped": str(skip)}
 
-    enrichment = enrich(_ecs(), parsed)
-    notification = build_notification(
-        parsed, enrichment, environment=environment, app=os.environ.get("APP_NAME", "booking")
-    )
+    app = os.environ.get("APP_NAME", "booking")
+    record = RecordLookup(None)
+    if parsed.kind == "deployment":
+        record = read_record(
+            _ecs(), cluster=parsed.cluster or "default", service_arn=parsed.service_arn, when=parsed.at
+        )
+    if record.outcome is not None:
+        notification = build_record_notification(parsed, record, environment=environment, app=app)
+    else:
+        notification = build_notification(
+            parsed, enrich(_ecs(), parsed), environment=environment, app=app, record_problems=record.problems
+        )
     # No try/except: a failed publish must fail the invocation so Lambda retries, then the DLQ keeps it.
     message_id = publish(_sns(), topic_arn, notification)
     logger.info(
@@ -571,6 +620,7 @@ __all__: Sequence[str] = [
     "Notification",
     "SkipEvent",
     "build_notification",
+    "build_record_notification",
     "enrich",
     "handler",
     "parse_event",
