@@ -17,6 +17,7 @@ from components.notifier import (
     LAMBDA_SOURCE_DIR,
     DeployNotifier,
     DeployNotifierArgs,
+    deployment_record_statements,
     event_pattern,
     lambda_archive,
     subscription_resource_suffix,
@@ -190,6 +191,22 @@ def test_function_role_is_scoped_to_exact_arns(declared: tuple[list[Declared], d
     assert grants == {
         ("Allow", '["sns:Publish"]', json.dumps([outputs["topic_arn"]])),
         ("Allow", '["ecs:DescribeServices"]', json.dumps([SERVICE_ARN])),
+        # Service Authorization Reference: the service, plus the deployment/revision resource types.
+        ("Allow", '["ecs:ListServiceDeployments"]', json.dumps([SERVICE_ARN])),
+        (
+            "Allow",
+            '["ecs:DescribeServiceDeployments"]',
+            json.dumps(
+                [SERVICE_ARN, f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/{CLUSTER}/{SERVICE}/*"]
+            ),
+        ),
+        (
+            "Allow",
+            '["ecs:DescribeServiceRevisions"]',
+            json.dumps(
+                [SERVICE_ARN, f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/{CLUSTER}/{SERVICE}/*"]
+            ),
+        ),
         # No resource-level permissions exist for DescribeTaskDefinition.
         ("Allow", '["ecs:DescribeTaskDefinition"]', '["*"]'),
         ("Allow", '["logs:CreateLogStream", "logs:PutLogEvents"]', json.dumps([f"{log_group_arn}:*"])),
@@ -218,11 +235,22 @@ def test_function_runtime_code_environment_and_logs(declared: tuple[list[Declare
     assert function["loggingConfig"]["logFormat"] == "JSON"
 
 
-def test_lambda_archive_ships_only_the_handler_sources(tmp_path: Path) -> None:
+def test_lambda_archive_ships_the_handler_sources_and_the_shared_decision(tmp_path: Path) -> None:
     archive = lambda_archive(LAMBDA_SOURCE_DIR)
-    assert set(archive.assets) == {"handler.py"}
+    assert set(archive.assets) == {"handler.py", "record_email.py", "deployment_record.py"}
+    shared = Path(archive.assets["deployment_record.py"].path)
+    assert shared == Path(__file__).resolve().parents[2] / "components" / "deployment_record.py"
     with pytest.raises(FileNotFoundError, match=r"handler\.py is missing"):
         lambda_archive(tmp_path)
+    (tmp_path / "handler.py").write_text("")
+    (tmp_path / "deployment_record.py").write_text("")  # a stale copy would shadow the shared module
+    with pytest.raises(ValueError, match="both in"):
+        lambda_archive(tmp_path)
+
+
+def test_deployment_record_statements_need_a_new_format_service_arn() -> None:
+    with pytest.raises(ValueError, match="new-format"):
+        deployment_record_statements(f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{SERVICE}")
 
 
 def test_failed_invocations_and_undeliverable_events_land_in_the_dead_letter_queue(
