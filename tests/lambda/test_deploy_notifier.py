@@ -1,22 +1,25 @@
-"""The deploy notifier Lambda against moto: ECS for enrichment, SNS -> SQS to read what admins receive."""
+"""The deploy notifier Lambda against moto: ECS for enrichment, SNS -> SQS to read what admins receive.
+
+These are the e-mails when ECS's service deployment record cannot be read (the notifier's role is denied
+ListServiceDeployments here): the outcome is inferred from DescribeServices, and each deployment e-mail
+says so. The e-mails written from the record are in test_deploy_emails.py.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.ecs.models import ecs_backends
 
+from tests.deploy_notifier_loader import load_notifier
 from tests.ecs_sample_events import (
     ACCOUNT,
     REGION,
@@ -26,7 +29,6 @@ from tests.ecs_sample_events import (
     task_state_change_event,
 )
 
-HANDLER = Path(__file__).resolve().parents[2] / "lambda" / "deploy_notifier" / "handler.py"
 CLUSTER = "booking-prod"
 SERVICE = "api"
 REPO = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/booking"
@@ -36,17 +38,7 @@ TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/booking-api"
 CONSOLE = f"https://{REGION}.console.aws.amazon.com/ecs/v2/clusters/{CLUSTER}/services/{SERVICE}"
 
 
-def load_handler() -> ModuleType:
-    # `lambda` is a keyword: the folder is never a package, so load the file the way Lambda does.
-    spec = importlib.util.spec_from_file_location("deploy_notifier_handler", HANDLER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-notifier = load_handler()
+notifier = load_notifier()
 
 
 @dataclass
@@ -61,6 +53,28 @@ class Aws:
             "Messages", []
         )
         return [json.loads(m["Body"]) for m in messages]
+
+
+DENIED = (
+    "An error occurred (AccessDeniedException) when calling the ListServiceDeployments operation: "
+    "not authorized to perform: ecs:ListServiceDeployments"
+)
+RECORD_UNAVAILABLE = [
+    "ECS's record of this deployment is unavailable, so the outcome below is inferred from",
+    f"DescribeServices and may be incomplete (ListServiceDeployments failed: {DENIED}).",
+]
+
+
+def deny_deployment_record(**_: Any) -> None:
+    raise ClientError(
+        {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": "not authorized to perform: ecs:ListServiceDeployments",
+            }
+        },
+        "ListServiceDeployments",
+    )
 
 
 @pytest.fixture
@@ -85,6 +99,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)  # raw delivery off
 
         ecs = boto3.client("ecs", region_name=REGION)
+        ecs.meta.events.register("before-call.ecs.ListServiceDeployments", deny_deployment_record)
+        monkeypatch.setattr(notifier, "_ecs", lambda: ecs)
         ecs.create_cluster(clusterName=CLUSTER)
         for image in (OLD_IMAGE, NEW_IMAGE):  # revisions 1 and 2
             ecs.register_task_definition(
@@ -284,6 +300,10 @@ def test_event_becomes_one_readable_email(
     assert len(subject) < 100 and subject.isascii()
     lines = message["Message"].splitlines()
     assert lines[0] == subject
+    if event["detail-type"] == "ECS Deployment State Change":
+        assert lines[2:4] == RECORD_UNAVAILABLE
+    else:  # service actions are not deployments: no record is looked up, none is missing
+        assert "ECS's record" not in message["Message"]
     for line in body_lines:
         assert line in lines, f"{line!r} not in:\n{message['Message']}"
     assert attrs(message) == attributes
