@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
+from pulumi import FileAsset
+
 from components.notifier import LAMBDA_SOURCE_DIR, lambda_archive
 
 MODULE = "deploy_notifier_handler"
@@ -26,6 +28,7 @@ def load_notifier() -> ModuleType:
     root = Path(tempfile.mkdtemp(prefix="deploy-notifier-zip-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     for name, asset in lambda_archive(LAMBDA_SOURCE_DIR).assets.items():
+        assert isinstance(asset, FileAsset)
         shutil.copyfile(asset.path, root / name)
     sys.path.insert(0, str(root))
     spec = importlib.util.spec_from_file_location(MODULE, root / "handler.py")

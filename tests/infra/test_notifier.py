@@ -238,7 +238,9 @@ def test_function_runtime_code_environment_and_logs(declared: tuple[list[Declare
 def test_lambda_archive_ships_the_handler_sources_and_the_shared_decision(tmp_path: Path) -> None:
     archive = lambda_archive(LAMBDA_SOURCE_DIR)
     assert set(archive.assets) == {"handler.py", "record_email.py", "deployment_record.py"}
-    shared = Path(archive.assets["deployment_record.py"].path)
+    shared_asset = archive.assets["deployment_record.py"]
+    assert isinstance(shared_asset, pulumi.FileAsset)
+    shared = Path(shared_asset.path)
     assert shared == Path(__file__).resolve().parents[2] / "components" / "deployment_record.py"
     with pytest.raises(FileNotFoundError, match=r"handler\.py is missing"):
         lambda_archive(tmp_path)
