@@ -41,14 +41,23 @@ class RecordLookup:
 def service_deployment_at(
     briefs: Sequence[Mapping[str, Any]], when: datetime | None
 ) -> Mapping[str, Any] | None:
-    """The `ServiceDeploymentBrief` that was ECS's current deployment at `when`."""
+    """The `ServiceDeploymentBrief` that was ECS's current deployment at `when`, or None.
+
+    None also when the newest one had already finished before `when`: then the event's deployment is
+    not listed yet, and reporting the previous deployment's outcome would be silently wrong."""
     dated = [
         (created, brief)
         for brief in briefs
         if (created := parse_time(brief.get("createdAt") or brief.get("startedAt"))) is not None
         and (when is None or created <= when + CLOCK_SKEW)
     ]
-    return max(dated, key=lambda pair: pair[0])[1] if dated else None
+    if not dated:
+        return None
+    brief = max(dated, key=lambda pair: pair[0])[1]
+    finished = parse_time(brief.get("finishedAt"))
+    if when is not None and finished is not None and finished < when - CLOCK_SKEW:
+        return None
+    return brief
 
 
 def read_record(ecs: ECSClient, *, cluster: str, service_arn: str, when: datetime | None) -> RecordLookup:

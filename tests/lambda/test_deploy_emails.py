@@ -310,3 +310,8 @@ def test_service_deployment_at_picks_the_newest_created_before_the_event() -> No
     assert record_email.service_deployment_at([OLDER, ours], at("2026-11-30T05:59:30")) is ours
     assert record_email.service_deployment_at([OLDER, newer, ours], None) is newer
     assert record_email.service_deployment_at([ours], at("2026-11-29T00:00:00")) is None
+    # The newest listed deployment finished before the event: the event's own deployment is not listed
+    # yet, so there is no answer (and the e-mail falls back), rather than the previous deployment's.
+    done = record.brief("done", "SUCCESSFUL", 41, "2026-11-30T05:00:00", finishedAt=at("2026-11-30T05:07:00"))
+    assert record_email.service_deployment_at([done], at("2026-11-30T06:00:02")) is None
+    assert record_email.service_deployment_at([done], at("2026-11-30T05:07:30")) is done
