@@ -90,7 +90,6 @@ def service_deployment(
         "serviceArn": SERVICE_ARN,
         "clusterArn": CLUSTER_ARN,
         "createdAt": at(created),
-        "startedAt": at(created),
         "updatedAt": at(updated),
         "sourceServiceRevisions": sources,
         "targetServiceRevision": target,
@@ -102,6 +101,8 @@ def service_deployment(
         },
         "deploymentCircuitBreaker": breaker or {"status": "MONITORING", "failureCount": 0, "threshold": 3},
     }
+    if status != "PENDING":  # "created, but has not started" (developer guide, service deployment stages)
+        result["startedAt"] = at(created)
     if finished:
         result["finishedAt"] = at(finished)
     if stopped:

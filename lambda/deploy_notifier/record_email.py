@@ -117,7 +117,9 @@ def record_lines(outcome: Outcome) -> list[tuple[str, str | None]]:
         lines.append(("Rolled back to", outcome.rollback_to.name))
     lines.append(("Tasks", _tasks(outcome)))
     lines += [
-        ("Started", when_text(outcome.started_at or outcome.created_at)),
+        ("Started", when_text(outcome.started_at))
+        if outcome.started_at
+        else ("Created", when_text(outcome.created_at)),
         ("Rollback at", when_text(outcome.rollback_started_at)),
         ("Finished", when_text(outcome.finished_at)),
     ]

@@ -145,6 +145,18 @@ def event(name: str, deployment_id: str, updated_at: str) -> dict[str, Any]:
 
 CASES = [
     pytest.param(
+        "PENDING",
+        event("SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", "2026-11-30T06:00:01Z"),
+        "[prod] booking api: deployment of revision 42 (image ...@sha256:b2b2b2b2b2b2) pending",
+        "ECS status:         PENDING\n"
+        + REVISIONS
+        + "Tasks:              revision 42: 0 running of 0 requested; revision 41: 2 running of 2 requested\n"
+        "Created:            2026-11-30 06:00:00 UTC\n"
+        + tail("SERVICE_DEPLOYMENT_IN_PROGRESS ecs-svc/2 at 2026-11-30 06:00:01 UTC"),
+        "info",
+        id="pending",
+    ),
+    pytest.param(
         "IN_PROGRESS",
         event("SERVICE_DEPLOYMENT_IN_PROGRESS", "ecs-svc/2", "2026-11-30T06:00:02Z"),
         "[prod] booking api: deploying revision 42 (image ...@sha256:b2b2b2b2b2b2)",

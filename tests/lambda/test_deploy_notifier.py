@@ -469,3 +469,39 @@ def test_old_format_service_arn_takes_the_cluster_from_configuration() -> None:
     event["resources"] = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{SERVICE}"]
     parsed = notifier.parse_event(event, expected_service_arn=None, fallback_cluster=CLUSTER)
     assert (parsed.cluster, parsed.service) == (CLUSTER, SERVICE)
+
+
+def test_fallback_email_in_full_says_the_record_is_unavailable(aws: Aws) -> None:
+    set_ecs_state(ROLLING_BACK)
+    event = deployment_event(
+        "SERVICE_DEPLOYMENT_FAILED", cluster=CLUSTER, service=SERVICE, deployment_id="ecs-svc/2"
+    )
+    notifier.handler(event, None)
+    [message] = aws.received()
+    assert message["Message"] == "\n".join(
+        [
+            "[prod] booking api: deployment FAILED (rolled back)",
+            "",
+            *RECORD_UNAVAILABLE,
+            "",
+            "Environment:     prod",
+            "Service:         api",
+            "Cluster:         booking-prod",
+            "Status:          FAILED, rolling back to booking-api:1",
+            "Reason:          ECS deployment circuit breaker: task failed to start.",
+            "Deployment:      ecs-svc/2",
+            "Revision:        booking-api:2 -> booking-api:1",
+            f"Failed image:    api: {NEW_IMAGE}",
+            f"Restored image:  api: {OLD_IMAGE}",
+            "Tasks:           0 running of 2 desired (2 pending, 3 failed)",
+            "Started:         2020-05-23 11:05:00 UTC",
+            "Time:            2020-05-23 11:11:11 UTC",
+            "Duration:        6m 11s",
+            f"Service console: {CONSOLE}/health?region={REGION}",
+            f"Deployments:     {CONSOLE}/deployments?region={REGION}",
+            f"Region:          {REGION}",
+            f"Account:         {ACCOUNT}",
+            "Event id:        ddca6449-b258-46c0-8653-e0e3a6EXAMPLE",
+            "",
+        ]
+    )
