@@ -114,6 +114,39 @@ class PgServer:
         self._pg_ctl("start", "-w", "-l", str(self.datadir.parent / "server.log"))
 
 
+def _write_self_signed_cert(directory: Path, cert_name: str, key_name: str) -> None:
+    """A throwaway self-signed certificate for 127.0.0.1 (sslmode=require does not verify it)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
+    (directory / cert_name).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path = directory / key_name
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    # PostgreSQL refuses a key file that others can read.
+    key_path.chmod(0o600)
+
+
 def start_pg_server() -> tuple[PgServer, Path]:
     bindir = _find_bindir()
     if bindir is None:
@@ -152,10 +185,15 @@ def start_pg_server() -> tuple[PgServer, Path]:
     )
     pwfile.unlink()
     port = free_port()
+    # TLS on, like RDS: the task definition declares DB_SSLMODE=require, and the container check runs it.
+    _write_self_signed_cert(datadir, "server.crt", "server.key")
+    if run_as:
+        for name in ("server.crt", "server.key"):
+            shutil.chown(datadir / name, user="postgres", group="postgres")
     conf = (
         f"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{root}'\n"
         "max_connections = 300\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-        "shared_buffers = 32MB\n"
+        "shared_buffers = 32MB\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
     )
     with open(datadir / "postgresql.conf", "a") as f:
         f.write(conf)

@@ -1,8 +1,12 @@
-"""The container check: build app/Dockerfile with podman and run it the way the ECS task definition will.
+"""The container check: app/Dockerfile run only the way the declared ECS task definition says.
 
-Read-only root filesystem with only /tmp writable, uid 10001, `DB_*` environment, the image's own
-health-check command, against the test PostgreSQL. There are no registry pulls here, so the base is a
-local Debian image (scripts/container-base-image, made once per machine) passed as PYTHON_IMAGE.
+The local task runner (`stacks.run_task`, docs/run-task.md) runs the real stack program offline, takes
+the API's container definition from the declared `aws.ecs.TaskDefinition` (dev and prod) and runs the
+image with podman under Fargate's semantics: user, read-only root, task volume at /tmp (empty root:root
+0755 unless the image declares a VOLUME there), init process, stopTimeout, environment exactly as
+declared, secrets resolved from a local Secrets Manager, and the declared health check. Nothing here
+passes podman flags or environment of its own; the only inputs are the stack name, a config override
+for the port (so parallel runs do not collide) and the test PostgreSQL standing in for RDS.
 
 Skips when podman is missing, unless BOOKING_REQUIRE_CONTAINER_TEST=1 (CI), where it fails instead.
 """
@@ -10,36 +14,33 @@ Skips when podman is missing, unless BOOKING_REQUIRE_CONTAINER_TEST=1 (CI), wher
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
 import shutil
 import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import httpx
 import pytest
 
-from tests.app.server import NotReady, wait_until_ready
+from stacks.run_task import image as image_mod
+from stacks.run_task.declared import DbTarget
+from stacks.run_task.runner import podman
+from stacks.run_task.session import LocalTask, open_task
 from tests.conftest import PgServer, free_port
 
 pytestmark = [pytest.mark.container, pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-PODMAN = ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs"]
-# Override to build on another local base, e.g. a python:3.13-slim you have loaded into podman.
-BASE_IMAGE = os.environ.get("BOOKING_CONTAINER_BASE_IMAGE", "localhost/booking-base:bookworm")
-# One tag per checkout: several worktrees on one machine may build at once (layers are shared anyway).
-IMAGE = f"localhost/booking-api:test-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]}"
-HOST_CA_CERTS = Path("/etc/ssl/certs")
-STOP_TIMEOUT_S = 10
+BASE_IMAGE = os.environ.get("BOOKING_CONTAINER_BASE_IMAGE", image_mod.DEFAULT_BASE_IMAGE)
+FIX_BEGIN, FIX_END = "# fargate-tmp-volume:begin", "# fargate-tmp-volume:end"
+HEALTHY_TIMEOUT_S = 240  # a busy 2-core machine; the verdict itself comes from the declared health check
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -58,164 +59,171 @@ def _report(config: pytest.Config, line: str) -> None:
         reporter.write_line(f"[container] {line}")
 
 
-def podman(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*PODMAN, *args], capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"podman {' '.join(args)} exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return result
-
-
-def _image_id(name: str) -> str | None:
-    result = podman("image", "inspect", "--format", "{{.Id}}", name, check=False)
-    return result.stdout.strip() if result.returncode == 0 else None
+def _build(request: pytest.FixtureRequest, tag: str, dockerfile: Path | None = None) -> str:
+    if shutil.which("podman") is None or shutil.which("runc") is None:
+        _unavailable("podman/runc are not installed (apt-get install podman runc catatonit debootstrap)")
+    info = subprocess.run(["podman", "info"], capture_output=True, text=True, timeout=60)
+    if info.returncode != 0:
+        _unavailable(f"`podman info` fails: {info.stderr.strip()[-500:]}")
+    if not image_mod.image_exists(BASE_IMAGE) and (
+        not BASE_IMAGE.startswith("localhost/booking-base:") or shutil.which("debootstrap") is None
+    ):
+        _unavailable(f"base image {BASE_IMAGE} is missing and cannot be made here")
+    started = time.monotonic()
+    image_mod.build(tag, base=BASE_IMAGE, dockerfile=dockerfile)
+    _report(request.config, f"podman build {tag} took {time.monotonic() - started:.1f}s")
+    return tag
 
 
 @pytest.fixture(scope="session")
 def app_image(request: pytest.FixtureRequest) -> str:
-    """The app image, built from app/Dockerfile on the local base image (cached layers make reruns fast)."""
-    if shutil.which("podman") is None or shutil.which("runc") is None:
-        _unavailable("podman/runc are not installed (apt-get install podman runc debootstrap)")
-    info = subprocess.run([*PODMAN, "info"], capture_output=True, text=True, timeout=60)
-    if info.returncode != 0:
-        _unavailable(f"`podman info` fails: {info.stderr.strip()[-500:]}")
-
-    started = time.monotonic()
-    if _image_id(BASE_IMAGE) is None:
-        if not BASE_IMAGE.startswith("localhost/booking-base:"):
-            _unavailable(f"base image {BASE_IMAGE} is not in podman's storage")
-        if shutil.which("debootstrap") is None:
-            _unavailable(f"{BASE_IMAGE} is missing and debootstrap is not installed")
-        subprocess.run([str(ROOT / "scripts" / "container-base-image"), BASE_IMAGE], check=True, timeout=900)
-        took = time.monotonic() - started
-        _report(request.config, f"base image {BASE_IMAGE} made with debootstrap in {took:.1f}s")
-
-    previous = _image_id(IMAGE)
-    started = time.monotonic()
-    build = [
-        "build", "--format", "docker",  # the OCI format would drop HEALTHCHECK
-        "--network", "host", "--build-arg", f"PYTHON_IMAGE={BASE_IMAGE}",
-        "--tag", IMAGE, "--file", str(ROOT / "app" / "Dockerfile"), str(ROOT / "app"),
-    ]
-    if HOST_CA_CERTS.is_dir():
-        # pip inside the build reaches PyPI through whatever TLS interception the host trusts.
-        build[1:1] = ["--volume", f"{HOST_CA_CERTS}:{HOST_CA_CERTS}:ro"]
-    podman(*build, timeout=900)
-    image_id = _image_id(IMAGE)
-    assert image_id
-    _report(request.config, f"podman build {IMAGE} took {time.monotonic() - started:.1f}s")
-    if previous and previous != image_id:
-        # The superseded build is untagged now; drop it so reruns don't pile up images.
-        podman("rmi", previous, check=False)
-    return IMAGE
+    return _build(request, image_mod.default_tag())
 
 
-@dataclass
-class RunningApi:
-    name: str
-    base_url: str
-    database: str
-    started_s: float
-
-    def exec(
-        self, *cmd: str, env: dict[str, str] | None = None, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
-        flags = [item for key, value in (env or {}).items() for item in ("--env", f"{key}={value}")]
-        return podman("exec", *flags, self.name, *cmd, check=False, timeout=timeout)
-
-
-def _container_state(name: str) -> dict[str, Any]:
-    state: dict[str, Any] = json.loads(podman("inspect", "--format", "{{json .State}}", name).stdout)
-    return state
+@pytest.fixture(scope="session")
+def unfixed_image(request: pytest.FixtureRequest, app_image: str) -> Iterator[str]:
+    """Today's image before the fix: app/Dockerfile without its /tmp VOLUME block (layers are shared)."""
+    text = (ROOT / "app" / "Dockerfile").read_text()
+    assert FIX_BEGIN in text and FIX_END in text, "app/Dockerfile lost its fargate-tmp-volume markers"
+    before, rest = text.split(FIX_BEGIN, 1)
+    variant = before + rest.split(FIX_END, 1)[1]
+    assert "VOLUME" not in variant
+    with tempfile.TemporaryDirectory(prefix="booking-dockerfile-") as tmp:
+        dockerfile = Path(tmp) / "Dockerfile"
+        dockerfile.write_text(variant)
+        yield _build(request, image_mod.default_tag("-unfixed"), dockerfile)
 
 
-@pytest.fixture(scope="module")
-def api(app_image: str, pg_server: PgServer, request: pytest.FixtureRequest) -> Iterator[RunningApi]:
-    """The image running like the ECS task: read-only root, tmpfs /tmp, uid 10001, DB_* environment."""
-    database = role = "booking_container"
+@contextlib.contextmanager
+def _task(
+    stack: str, image: str, pg_server: PgServer, request: pytest.FixtureRequest, events: list[str]
+) -> Iterator[tuple[LocalTask, DbTarget]]:
+    database = role = f"booking_task_{stack}"
     password = secrets.token_urlsafe(16)
     # Like the RDS master user: owns its database, is not a superuser.
     pg_server.create_role(role, password)
     pg_server.create_database(database, owner=role)
+    db = DbTarget(pg_server.host, pg_server.port, database, role, password)
     port = free_port()
-    name = f"booking-api-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        "DB_HOST": pg_server.host,
-        "DB_PORT": str(pg_server.port),
-        "DB_NAME": database,
-        "DB_USERNAME": role,
-        "DB_PASSWORD": password,
-        "DB_SSLMODE": "disable",
-        "JWT_SECRET": secrets.token_urlsafe(32),
-        "PORT": str(port),
-        "LOG_LEVEL": "info",
-    }
-    started = time.monotonic()
-    podman(
-        "run", "--detach", "--name", name, "--network", "host",
-        # ECS has no writable /run or /var/tmp, so turn off podman's extra tmpfs mounts.
-        "--read-only", "--read-only-tmpfs=false", "--tmpfs", "/tmp", "--user", "10001",
-        *[item for key, value in env.items() for item in ("--env", f"{key}={value}")],
-        app_image,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-
-    def exited() -> str | None:
-        state = _container_state(name)
-        return None if state.get("Running") else f"container exited ({state.get('ExitCode')})"
-
     try:
-        try:
-            wait_until_ready(f"{base_url}/readyz", exited, 90, interval=0.3, request_timeout=2)
-        except NotReady as exc:
-            raise AssertionError(f"{exc}:\n{_logs(name)}") from None
-        ready_s = time.monotonic() - started
-        _report(request.config, f"container ready (migrated, /readyz 200) {ready_s:.1f}s after podman run")
-        yield RunningApi(name, base_url, database, ready_s)
+        with open_task(
+            stack, image=image, db=db, overrides={"booking:service.containerPort": port}, echo=events.append
+        ) as local:
+            try:
+                yield local, db
+            finally:
+                if request.session.testsfailed:
+                    print(
+                        f"--- runner events ({stack}) ---",
+                        *events,
+                        "--- podman logs ---",
+                        local.run.logs(),
+                        sep="\n",
+                    )
     finally:
-        if request.session.testsfailed:
-            sys.stderr.write(f"--- podman logs {name} ---\n{_logs(name)}\n")
-        podman("rm", "--force", "--time", "0", name, check=False)
         pg_server.drop_database(database)
 
 
-def _logs(name: str) -> str:
-    result = podman("logs", "--tail", "80", name, check=False)
-    return (result.stdout + result.stderr)[-6000:]
+class RunningTask:
+    def __init__(self, local: LocalTask, db: DbTarget, events: list[str]) -> None:
+        self.local, self.run, self.plan, self.db, self.events = local, local.run, local.plan, db, events
+        port = next(p for p, proto in self.plan.ports if proto == "tcp")
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def exec(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return self.run.exec(*command, timeout=timeout)
 
 
-def test_image_metadata_matches_the_task_definition(app_image: str) -> None:
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def task(request: pytest.FixtureRequest, app_image: str, pg_server: PgServer) -> Iterator[RunningTask]:
+    """The stack's API task, started by the runner and HEALTHY by its declared health check."""
+    stack: str = request.param
+    events: list[str] = []
+    with _task(stack, app_image, pg_server, request, events) as (local, db):
+        local.run.start()
+        verdict = local.run.wait_for({"HEALTHY", "UNHEALTHY"}, HEALTHY_TIMEOUT_S)
+        assert verdict == "HEALTHY", "\n".join([*events, local.run.logs()])
+        _report(
+            request.config,
+            f"{stack}: HEALTHY {local.run.healthy_after:.1f}s after podman run "
+            f"(health check interval {local.plan.health_check.interval}s)"
+            if local.plan.health_check
+            else f"{stack}: HEALTHY",
+        )
+        yield RunningTask(local, db, events)
+
+
+def test_image_matches_the_task_definition(app_image: str) -> None:
+    """The image's own metadata agrees with the declared container (USER, VOLUME, HEALTHCHECK)."""
     inspected = json.loads(podman("image", "inspect", app_image).stdout)[0]
     config = inspected["Config"]
     assert config["User"] == "10001:10001"
-    assert config["Cmd"] == ["python", "-m", "app", "serve"]
-    # podman reports the Docker-format health check beside the OCI config, not inside it.
+    assert "/tmp" in (config.get("Volumes") or {})
     assert inspected["Healthcheck"]["Test"] == ["CMD", "python", "-m", "app", "healthcheck"]
-    assert inspected["Healthcheck"]["Timeout"] <= 5 * 10**9
-    assert "8000/tcp" in config["ExposedPorts"]
     assert config["StopSignal"] == "SIGTERM"
-    assert "PYTHONDONTWRITEBYTECODE=1" in config["Env"]
 
 
-def test_runs_as_uid_and_gid_10001(api: RunningApi) -> None:
-    result = api.exec("python", "-c", "import os; print(os.getuid(), os.getgid(), os.getgroups())")
+def test_healthy_via_the_declared_health_check(task: RunningTask) -> None:
+    assert task.run.health is not None and task.run.health.status == "HEALTHY"
+    assert any("healthStatus UNKNOWN -> HEALTHY" in e for e in task.events), task.events
+    # The task volume came from the image's VOLUME, owned by the app user, as on Fargate.
+    assert any(
+        e.startswith("volume tmp at /tmp: the image's VOLUME") and "owner 10001:10001" in e
+        for e in task.events
+    ), task.events
+    assert not any(e.startswith("WARNING") for e in task.events), task.events
+    # What cannot be reproduced is said, not skipped silently.
+    assert any("awslogs is not emulated" in e for e in task.events)
+    assert any("runtimePlatform.cpuArchitecture ARM64" in e for e in task.events)
+
+
+def test_environment_is_exactly_the_declared_one(task: RunningTask) -> None:
+    result = task.exec("python", "-c", "import json, os; print(json.dumps(dict(os.environ)))")
     assert result.returncode == 0, result.stderr
-    uid, gid, groups = result.stdout.split(maxsplit=2)
-    assert (uid, gid) == ("10001", "10001")
-    assert "0" not in groups.strip("[]").replace(",", " ").split()
-    # The server processes themselves (not just exec'd commands) run unprivileged.
-    ps = api.exec("python", "-c", (
-        "import os\n"
-        "for p in os.listdir('/proc'):\n"
-        "    if p.isdigit():\n"
-        "        st = open(f'/proc/{p}/status').read()\n"
-        "        print(next(l.split()[1] for l in st.splitlines() if l.startswith('Uid:')))\n"
-    ))
+    seen: dict[str, str] = json.loads(result.stdout)
+    declared = dict(task.plan.environment)
+    redirected = {"DB_HOST": task.db.host, "DB_PORT": str(task.db.port), "DB_NAME": task.db.name}
+    for key, value in declared.items():
+        assert seen.pop(key) == redirected.get(key, value), key
+    # Secrets come from valueFrom, the RDS ones through the json-key form.
+    assert seen.pop("DB_USERNAME") == task.db.username
+    assert seen.pop("DB_PASSWORD") == task.db.password
+    assert len(seen.pop("JWT_SECRET")) >= 64
+    for key in ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        seen.pop(key)  # the stand-in for the task role and the AWS endpoint, announced as a note
+    image_env = json.loads(
+        podman("image", "inspect", "--format", "{{json .Config.Env}}", task.plan.image).stdout
+    )
+    image_keys = {item.split("=", 1)[0] for item in image_env}
+    assert set(seen) - image_keys <= {"HOSTNAME", "container", "TERM"}, seen
+
+
+def test_runs_as_the_declared_user_with_init(task: RunningTask) -> None:
+    ps = task.exec(
+        "python",
+        "-c",
+        (
+            "import os\n"
+            "for p in sorted(os.listdir('/proc')):\n"
+            "    if p.isdigit():\n"
+            "        st = open(f'/proc/{p}/status').read()\n"
+            "        uid = next(l.split()[1] for l in st.splitlines() if l.startswith('Uid:'))\n"
+            "        print(p, uid, open(f'/proc/{p}/comm').read().strip())\n"
+        ),
+    )
     assert ps.returncode == 0, ps.stderr
-    assert set(ps.stdout.split()) == {"10001"}
+    rows = [line.split() for line in ps.stdout.splitlines()]
+    assert {uid for _, uid, _ in rows} == {"10001"}
+    # initProcessEnabled: PID 1 is the init that forwards signals, not the app.
+    assert next(comm for pid, _, comm in rows if pid == "1") in {
+        "catatonit",
+        "podman-init",
+        "tini",
+        "docker-init",
+    }
 
 
-# Walks every directory outside the kernel filesystems and reports the ones it can write to, then
-# proves the verdict by creating a file in /tmp and failing to in the code and venv directories.
+# Every directory outside the kernel filesystems that the app user can write, plus real write attempts.
 _WRITABLE_PROBE = r"""
 import json, os
 writable = []
@@ -237,8 +245,8 @@ print(json.dumps({'writable': writable, 'attempts': attempts}))
 """
 
 
-def test_nothing_outside_tmp_is_writable(api: RunningApi) -> None:
-    result = api.exec("python", "-c", _WRITABLE_PROBE, timeout=120)
+def test_only_the_task_volume_is_writable(task: RunningTask) -> None:
+    result = task.exec("python", "-c", _WRITABLE_PROBE, timeout=120)
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout)
     outside = [d for d in probe["writable"] if d != "/tmp" and not d.startswith("/tmp/")]
@@ -247,63 +255,52 @@ def test_nothing_outside_tmp_is_writable(api: RunningApi) -> None:
     assert all(outcome != "written" for outcome in probe["attempts"].values()), probe["attempts"]
 
 
-def test_health_check_command(api: RunningApi) -> None:
-    started = time.monotonic()
-    result = api.exec("python", "-m", "app", "healthcheck")
-    took = time.monotonic() - started
-    assert result.returncode == 0, result.stdout + result.stderr
-    # ECS kills a health check after its timeout (5 s in the Dockerfile): it must answer well within it.
-    assert took < 5, f"health check took {took:.1f}s"
-    # The same command reports failure when nothing answers on the port.
-    dead = api.exec("python", "-m", "app", "healthcheck", env={"PORT": str(free_port())})
-    assert dead.returncode == 1, dead.stdout + dead.stderr
-
-
-def test_healthz_and_readyz_after_migrations_at_start(api: RunningApi, pg_server: PgServer) -> None:
-    assert httpx.get(f"{api.base_url}/healthz", timeout=5).status_code == 200
-    assert httpx.get(f"{api.base_url}/readyz", timeout=5).status_code == 200
-    # The schema exists only because `serve` migrated before binding.
-    with pg_server.connect(api.database) as conn:
+def test_readyz_and_one_booking(task: RunningTask, pg_server: PgServer) -> None:
+    assert httpx.get(f"{task.base_url}/readyz", timeout=10).status_code == 200
+    with pg_server.connect(task.db.name) as conn:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        # The app connected over TLS, as DB_SSLMODE=require in the task definition demands.
+        ssl = conn.execute(
+            "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+            "WHERE a.usename = %s",
+            (task.db.username,),
+        ).fetchone()
     assert row is not None and row[0]
+    assert ssl is not None and ssl[0] is True
 
-
-def test_register_login_flight_and_booking(api: RunningApi) -> None:
-    admin_email, admin_password = "ops@example.com", secrets.token_urlsafe(12)
-    created = api.exec(
+    admin_email, admin_password = f"ops-{uuid.uuid4().hex[:6]}@example.com", secrets.token_urlsafe(12)
+    created = task.exec(
         "python", "-m", "app", "create-admin", "--email", admin_email, "--password", admin_password
     )
     assert created.returncode == 0, created.stdout + created.stderr
-
-    with httpx.Client(base_url=api.base_url, timeout=10) as client:
-        admin_token = _login(client, admin_email, admin_password)
+    with httpx.Client(base_url=task.base_url, timeout=15) as client:
+        admin = _login(client, admin_email, admin_password)
         flight = client.post(
             "/flights",
-            headers={"Authorization": f"Bearer {admin_token}"},
+            headers={"Authorization": f"Bearer {admin}"},
             json={
-                "number": "BK101", "origin": "LIS", "destination": "OPO",
-                "departure_at": "2031-06-01T08:00:00Z", "arrival_at": "2031-06-01T09:00:00Z",
-                "rows": 10, "seat_letters": "ABCDEF", "fare": "59.90",
+                "number": "BK101",
+                "origin": "LIS",
+                "destination": "OPO",
+                "departure_at": "2031-06-01T08:00:00Z",
+                "arrival_at": "2031-06-01T09:00:00Z",
+                "rows": 10,
+                "seat_letters": "ABCDEF",
+                "fare": "59.90",
             },
         )
         assert flight.status_code == 201, flight.text
-        flight_id = flight.json()["id"]
-
         email, password = f"traveller-{uuid.uuid4().hex[:6]}@example.com", secrets.token_urlsafe(12)
-        registered = client.post("/auth/register", json={"email": email, "password": password})
-        assert registered.status_code == 201, registered.text
+        assert client.post("/auth/register", json={"email": email, "password": password}).status_code == 201
         token = _login(client, email, password)
-
         booking = client.post(
             "/bookings",
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
-            json={"flight_id": flight_id, "passengers": [{"seat": "3A", "name": "Ada Lovelace"}]},
+            json={"flight_id": flight.json()["id"], "passengers": [{"seat": "3A", "name": "Ada Lovelace"}]},
         )
         assert booking.status_code == 201, booking.text
-        seats = client.get(f"/flights/{flight_id}/seats")
-        assert seats.status_code == 200, seats.text
-        availability = {seat["seat"]: seat["available"] for seat in seats.json()["seats"]}
-        assert availability["3A"] is False and availability["3B"] is True
+        seats = client.get(f"/flights/{flight.json()['id']}/seats").json()["seats"]
+        assert {s["seat"]: s["available"] for s in seats}["3A"] is False
 
 
 def _login(client: httpx.Client, email: str, password: str) -> str:
@@ -313,15 +310,36 @@ def _login(client: httpx.Client, email: str, password: str) -> str:
     return token
 
 
-def test_sigterm_stops_cleanly_within_10_seconds(api: RunningApi, request: pytest.FixtureRequest) -> None:
-    """Last on purpose: it stops the module's container, as ECS does when it replaces a task."""
-    started = time.monotonic()
-    stop = podman("stop", "--time", str(STOP_TIMEOUT_S), api.name, check=False, timeout=STOP_TIMEOUT_S + 30)
-    took = time.monotonic() - started
-    _report(request.config, f"podman stop (SIGTERM) took {took:.1f}s")
-    assert stop.returncode == 0, stop.stderr
-    state = _container_state(api.name)
-    assert not state["Running"]
-    # 137 would mean podman gave up waiting and sent SIGKILL.
-    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}:\n{_logs(api.name)}"
-    assert took < STOP_TIMEOUT_S, f"stopping took {took:.1f}s"
+def test_stops_cleanly_within_the_declared_stop_timeout(
+    task: RunningTask, request: pytest.FixtureRequest
+) -> None:
+    """Last on purpose: it stops the module's task, as ECS does when it replaces one."""
+    result = task.run.stop()
+    _report(
+        request.config, f"stop (SIGTERM, stopTimeout {task.plan.stop_timeout}s) took {result.seconds:.1f}s"
+    )
+    assert not result.killed
+    assert result.exit_code == 0, task.run.logs()
+    assert result.seconds < task.plan.stop_timeout
+
+
+def test_image_without_the_fix_never_becomes_healthy(
+    unfixed_image: str, pg_server: PgServer, request: pytest.FixtureRequest
+) -> None:
+    """The defect the runner exists for: no VOLUME at /tmp, so Fargate's root:root 0755 volume."""
+    events: list[str] = []
+    with _task("dev", unfixed_image, pg_server, request, events) as (local, _db):
+        assert not any(v.copy_from_image for v in local.plan.volumes)
+        local.run.start()
+        verdict = local.run.wait_for({"HEALTHY", "UNHEALTHY"}, HEALTHY_TIMEOUT_S)
+        assert verdict != "HEALTHY"
+        warning = [
+            e for e in events if e.startswith("WARNING: volume tmp at /tmp is not writable by user 10001")
+        ]
+        assert warning, events
+        assert "owner 0:0 mode 0755" in warning[0]
+        if verdict is None:
+            assert any(e.startswith("STOPPED: Essential container in task exited") for e in events), events
+            assert local.run.exit_code not in (None, 0)
+        logs = local.run.logs()
+        assert "PermissionError" in logs and "/tmp" in logs, logs
