@@ -72,6 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides: dict[str, Any] = {k: yaml.safe_load(v) for k, v in _pairs(args.set, "--set").items()}
     image = args.image or image_mod.build(image_mod.default_tag(), base=args.base_image)
     stop = threading.Event()
+    lock = threading.Lock()
+
+    def echo(line: str) -> None:
+        # The health-probe thread reports too: one whole line at a time.
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
@@ -81,25 +89,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             db=db,
             overrides=overrides,
             secret_values=_pairs(args.secret, "--secret"),
-            echo=lambda line: print(line, flush=True),
+            echo=echo,
         ) as local:
-            print(describe(local.plan), flush=True)
+            echo(describe(local.plan))
             run = local.run
             run.start()
             try:
                 verdict = run.wait_for({"HEALTHY", "UNHEALTHY"}, args.timeout)
             except TimeoutError as exc:
-                print(f"no health verdict: {exc}", flush=True)
+                echo(f"no health verdict: {exc}")
                 verdict = None
             if verdict == "HEALTHY":
                 ports = ", ".join(f"http://127.0.0.1:{p}" for p, proto in local.plan.ports if proto == "tcp")
-                print(f"HEALTHY after {run.healthy_after:.1f}s - {ports}", flush=True)
+                echo(f"HEALTHY after {run.healthy_after:.1f}s - {ports}")
                 if not args.until_healthy:
-                    print("Ctrl-C stops the task (SIGTERM, SIGKILL after stopTimeout)", flush=True)
+                    echo("Ctrl-C stops the task (SIGTERM, SIGKILL after stopTimeout)")
                     while not stop.wait(1) and run.exit_code is None:
                         pass
             elif verdict is None and run.exit_code is not None:
-                print(run.logs(40), flush=True)
+                echo(run.logs(40))
             if run.exit_code is not None and not run._stop_requested.is_set():
                 return 1
             result = run.stop()

@@ -344,6 +344,12 @@ def podman_run_args(
         # "docker stop" semantics: the image's STOPSIGNAL (SIGTERM by default), SIGKILL after stopTimeout.
         "--stop-timeout",
         str(plan.stop_timeout),
+        # podman adds TERM=xterm and container=podman to every container; Docker, which runs ECS
+        # containers, sets neither without a tty. Only HOSTNAME remains, which both set.
+        "--unsetenv",
+        "TERM",
+        "--unsetenv",
+        "container",
     ]
     if plan.read_only_root:
         # readonlyRootFilesystem: "the container is given read-only access to its root file system".
@@ -365,8 +371,11 @@ def podman_run_args(
     for ulimit_name, soft, hard in ulimits:
         args += ["--ulimit", f"{ulimit_name}={soft}:{hard}"]
     if apply_resource_limits and plan.memory_mib:
-        # Task-level memory is a hard limit for the task on Fargate.
+        # Task size: `memory` (MiB) is a hard limit for the task on Fargate ...
         args += ["--memory", f"{plan.memory_mib}m"]
+    if apply_resource_limits and plan.cpu_units:
+        # ... and `cpu` is in CPU units, 1024 per vCPU (ECS API reference, TaskDefinition.cpu).
+        args += ["--cpus", f"{plan.cpu_units / 1024:g}"]
     for key, value in sorted(environment.items()):
         args += ["--env", f"{key}={value}"]
     if plan.entry_point is not None:

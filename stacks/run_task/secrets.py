@@ -7,7 +7,9 @@ container reads `DB_SECRET_ARN` itself (what it does with the task role).
 
 from __future__ import annotations
 
+import logging
 import socket
+import urllib.request
 from typing import Any
 
 from stacks.run_task.plan import SecretRef, secret_value
@@ -29,11 +31,17 @@ class SecretsStandIn:
     def __init__(self, region: str) -> None:
         from moto.server import ThreadedMotoServer
 
+        # The server's per-request access log would drown the runner's own report.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.region = region
         self.port = _free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        # moto keeps its state per process, not per server: start from an empty Secrets Manager.
+        urllib.request.urlopen(  # noqa: S310 - our own loopback server
+            urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=30
+        ).close()
         self._client: Any = None
 
     @property

@@ -28,7 +28,8 @@ STANDING_NOTES = (
     "security groups, the ALB and its target-group health checks are not emulated",
     "the ECS service scheduler is not emulated: an UNHEALTHY task is reported, not replaced, and there "
     "is no deployment circuit breaker",
-    "task cpu units are not enforced; Fargate platform version specifics are not modelled",
+    "task cpu and memory are applied as podman --cpus/--memory (CFS quota and cgroup limit) on this host's "
+    "CPUs, which are not Fargate's; Fargate platform version specifics are not modelled",
 )
 
 

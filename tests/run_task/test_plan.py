@@ -161,7 +161,7 @@ def test_podman_args_reproduce_the_task_definition() -> None:
         "--tmpfs /run:size=64m,noexec",
         "--ulimit nofile=65535:65535",
         "--mount type=bind,source=/var/tmp/x/tmp,destination=/tmp",
-        "--memory 512m",
+        "--memory 512m", "--cpus 0.25",
         "--env A=1",
     ):
         assert expected in joined
