@@ -346,3 +346,44 @@ def test_image_without_the_fix_never_becomes_healthy(
             assert local.run.exit_code not in (None, 0)
         logs = local.run.logs()
         assert "PermissionError" in logs and "/tmp" in logs, logs
+
+
+def test_scripts_run_task_until_healthy(
+    app_image: str, pg_server: PgServer, request: pytest.FixtureRequest
+) -> None:
+    """The README's command, end to end: HEALTHY by the declared health check, clean stop, exit 0."""
+    database = role = "booking_task_cli"
+    password = secrets.token_urlsafe(16)
+    pg_server.create_role(role, password)
+    pg_server.create_database(database, owner=role)
+    url = f"postgresql://{role}:{password}@{pg_server.host}:{pg_server.port}/{database}"
+    try:
+        started = time.monotonic()
+        result = subprocess.run(
+            [
+                str(ROOT / "scripts" / "run-task"),
+                "dev",
+                "--db",
+                url,
+                "--image",
+                app_image,
+                "--until-healthy",
+                "--set",
+                f"booking:service.containerPort={free_port()}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=HEALTHY_TIMEOUT_S + 120,
+            cwd=ROOT,
+        )
+        _report(
+            request.config, f"scripts/run-task dev --until-healthy took {time.monotonic() - started:.1f}s"
+        )
+    finally:
+        pg_server.drop_database(database)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "healthStatus UNKNOWN -> HEALTHY" in out and "HEALTHY after" in out
+    assert "STOPPED after" in out and "exit code 0" in out
+    assert "note: logConfiguration awslogs is not emulated" in out
+    assert password not in out  # the runner never prints secret values
