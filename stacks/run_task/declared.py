@@ -37,6 +37,8 @@ class DeclaredTask:
     task_definition: dict[str, Any]
     """The `aws.ecs.TaskDefinition`'s inputs, camelCase (containerDefinitions is a JSON string)."""
     databases: tuple[Database, ...]
+    region: str = "us-east-1"
+    """The Region the task definition is registered in (from its ARN)."""
     stack_secret_strings: dict[str, str] = field(default_factory=dict)
     """SecretString of every `aws.secretsmanager.SecretVersion` the program declares, by secret ARN.
     Offline these are the mocks' stand-in values (pulumi-random results are invented offline)."""
@@ -68,7 +70,9 @@ def declared_task(run: OfflineRun) -> DeclaredTask:
         secret_id, value = version.inputs.get("secretId"), version.inputs.get("secretString")
         if isinstance(secret_id, str) and isinstance(value, str):
             strings[secret_id] = value
-    return DeclaredTask(run.stack, dict(task_definitions[0].inputs), tuple(databases), strings)
+    arn = str(task_definitions[0].outputs.get("arn", ""))
+    region = arn.split(":")[3] if arn.count(":") >= 5 else "us-east-1"
+    return DeclaredTask(run.stack, dict(task_definitions[0].inputs), tuple(databases), region, strings)
 
 
 def load(stack: str, overrides: Mapping[str, object] | None = None) -> DeclaredTask:

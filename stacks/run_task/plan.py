@@ -183,6 +183,12 @@ def plan_task(
     if not 0 <= stop_timeout <= FARGATE_MAX_STOP_TIMEOUT:
         raise PlanError(f"stopTimeout {stop_timeout} is outside Fargate's 0-{FARGATE_MAX_STOP_TIMEOUT} s")
 
+    for mapping in definition.get("portMappings") or []:
+        # PortMapping.hostPort: with awsvpc "the hostPort can either be left blank or set to the same
+        # value as the containerPort".
+        if mapping.get("hostPort") not in (None, mapping.get("containerPort")):
+            raise PlanError(f"portMappings: awsvpc needs hostPort == containerPort, got {mapping}")
+
     linux = definition.get("linuxParameters") or {}
     plan_notes = notes + _unsupported_notes(definition, linux)
     return RunPlan(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -121,6 +122,13 @@ class TaskRun:
 
     # --- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
+        for port, protocol in self.plan.ports:
+            if protocol == "tcp" and not _port_free(port):
+                raise RuntimeError(
+                    f"port {port} is in use on this host: on Fargate each task has its own network "
+                    "interface, here the container shares the host's; pick another with "
+                    "--set booking:service.containerPort=PORT"
+                )
         volume_dirs = self.prepare_volumes()
         ulimits, notes = effective_ulimits(self.plan, host_hard_limits())
         for line in notes:
@@ -257,6 +265,15 @@ class TaskRun:
             thread.join(timeout=10)
         if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("0.0.0.0", port))  # noqa: S104 - probing what the container would bind
+        except OSError:
+            return False
+    return True
 
 
 def _image_user(image: str) -> str:

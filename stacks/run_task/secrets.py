@@ -7,9 +7,9 @@ container reads `DB_SECRET_ARN` itself (what it does with the task role).
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
-import urllib.request
 from typing import Any
 
 from stacks.run_task.plan import SecretRef, secret_value
@@ -39,9 +39,13 @@ class SecretsStandIn:
         self._server.start()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         # moto keeps its state per process, not per server: start from an empty Secrets Manager.
-        urllib.request.urlopen(  # noqa: S310 - our own loopback server
-            urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=30
-        ).close()
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("POST", "/moto-api/reset")
+            if connection.getresponse().status != 200:
+                raise RuntimeError("the local Secrets Manager (moto) refused to reset")
+        finally:
+            connection.close()
         self._client: Any = None
 
     @property

@@ -98,13 +98,26 @@ def resolve_environment(
                 f"({exc}); "
                 "pass its value with --secret ARN=VALUE"
             ) from exc
+    # "Amazon ECS environment variables": ECS sets these in every Fargate task; a variable the task
+    # definition declares wins (AWS_REGION "overrides the AWS_DEFAULT_REGION").
+    for key, value in ecs_environment(task.region).items():
+        environment.setdefault(key, value)
     extra = stand_in.container_environment()
     environment.update(extra)
     notes.append(
         "added for the local Secrets Manager (stand-in for the task role and the AWS endpoint): "
         + ", ".join(sorted(extra))
     )
+    notes.append(
+        "not set (no local equivalent): AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ECS_CONTAINER_METADATA_URI, "
+        "ECS_CONTAINER_METADATA_URI_V4, ECS_AGENT_URI"
+    )
     return environment, notes
+
+
+def ecs_environment(region: str) -> dict[str, str]:
+    """The plain-valued variables ECS itself sets for a task on Fargate."""
+    return {"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
 
 
 @contextlib.contextmanager
@@ -123,8 +136,7 @@ def open_task(
     task = task or declared_mod.load(stack, overrides)
     inspected = inspect_image(image)
     plan = plan_task(task.task_definition, image_info(inspected), image_ref=image, container=container)
-    region = plan.environment.get("AWS_REGION") or "us-east-1"
-    stand_in = SecretsStandIn(region)
+    stand_in = SecretsStandIn(task.region)
     run: TaskRun | None = None
     try:
         notes = list(plan.notes) + platform_notes(task.task_definition, inspected) + list(STANDING_NOTES)

@@ -193,6 +193,9 @@ def test_environment_is_exactly_the_declared_one(task: RunningTask) -> None:
     assert len(seen.pop("JWT_SECRET")) >= 64
     for key in ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         seen.pop(key)  # the stand-in for the task role and the AWS endpoint, announced as a note
+    # What ECS sets in every Fargate task ("Amazon ECS environment variables").
+    assert seen.pop("AWS_EXECUTION_ENV") == "AWS_ECS_FARGATE"
+    assert seen.pop("AWS_DEFAULT_REGION") == declared["AWS_REGION"]
     image_env = json.loads(
         podman("image", "inspect", "--format", "{{json .Config.Env}}", task.plan.image).stdout
     )

@@ -124,6 +124,9 @@ def test_defaults_and_limits_from_the_ecs_api() -> None:
             ImageInfo(),
             image_ref="i",
         )
+    with pytest.raises(PlanError, match="hostPort == containerPort"):
+        mappings = [{"containerPort": 8000, "hostPort": 80}]
+        plan_task(task_definition(portMappings=mappings), ImageInfo(), image_ref="i")
     efs = task_definition()
     efs["volumes"] = [{"name": "tmp", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]
     with pytest.raises(PlanError, match="efsVolumeConfiguration"):
@@ -161,7 +164,8 @@ def test_podman_args_reproduce_the_task_definition() -> None:
         "--tmpfs /run:size=64m,noexec",
         "--ulimit nofile=65535:65535",
         "--mount type=bind,source=/var/tmp/x/tmp,destination=/tmp",
-        "--memory 512m", "--cpus 0.25",
+        "--memory 512m",
+        "--cpus 0.25",
         "--env A=1",
     ):
         assert expected in joined
