@@ -10,14 +10,18 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
 
 from stacks.run_task import image as image_mod
 from stacks.run_task.declared import DbTarget, DeclarationError
-from stacks.run_task.plan import PlanError, describe
+from stacks.run_task.health import HealthStatus
+from stacks.run_task.plan import PlanError
+from stacks.run_task.podman_args import describe
+from stacks.run_task.runner import TaskRun
 from stacks.run_task.session import open_task
 
 
@@ -62,6 +66,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _wait_for_verdict(
+    run: TaskRun, timeout: float, interrupted: threading.Event, echo: Callable[[str], None]
+) -> HealthStatus | None:
+    """HEALTHY/UNHEALTHY, or None when the container stopped, Ctrl-C came or `timeout` passed."""
+    deadline = time.monotonic() + timeout
+    while not interrupted.is_set():
+        try:
+            return run.wait_for({"HEALTHY", "UNHEALTHY"}, min(1.0, max(0.0, deadline - time.monotonic())))
+        except TimeoutError as exc:
+            if time.monotonic() >= deadline:
+                echo(f"no health verdict: {exc}")
+                return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -94,11 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             echo(describe(local.plan))
             run = local.run
             run.start()
-            try:
-                verdict = run.wait_for({"HEALTHY", "UNHEALTHY"}, args.timeout)
-            except TimeoutError as exc:
-                echo(f"no health verdict: {exc}")
-                verdict = None
+            verdict = _wait_for_verdict(run, args.timeout, stop, echo)
             if verdict == "HEALTHY":
                 ports = ", ".join(f"http://127.0.0.1:{p}" for p, proto in local.plan.ports if proto == "tcp")
                 echo(f"HEALTHY after {run.healthy_after:.1f}s - {ports}")
@@ -108,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         pass
             elif verdict is None and run.exit_code is not None:
                 echo(run.logs(40))
-            if run.exit_code is not None and not run._stop_requested.is_set():
-                return 1
+            if run.exit_code is not None:
+                return 1  # it stopped on its own: the task failed
             result = run.stop()
             clean = result.exit_code == 0 and not result.killed
             return 0 if verdict == "HEALTHY" and clean else 1

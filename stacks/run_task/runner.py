@@ -21,14 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stacks.run_task.health import HealthStatus, HealthTracker
-from stacks.run_task.plan import (
-    BIND_MOUNT_DEFAULT_MODE,
-    BIND_MOUNT_DEFAULT_OWNER,
-    RunPlan,
-    effective_ulimits,
-    podman_run_args,
-    volume_writable,
-)
+from stacks.run_task.plan import BIND_MOUNT_DEFAULT_MODE, BIND_MOUNT_DEFAULT_OWNER, RunPlan
+from stacks.run_task.podman_args import effective_ulimits, podman_run_args, volume_writable
 
 PODMAN = ("podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs")
 _RLIMITS = {
@@ -41,7 +35,11 @@ _RLIMITS = {
 
 
 def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*PODMAN, *args], capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    # A session of its own: Ctrl-C reaches the runner, which stops the task with its stopTimeout, not
+    # the podman clients (`podman wait` would otherwise look like the container exiting).
+    result = subprocess.run(  # noqa: S603
+        [*PODMAN, *args], capture_output=True, text=True, timeout=timeout, check=False, start_new_session=True
+    )
     if check and result.returncode != 0:
         raise RuntimeError(
             f"podman {' '.join(args[:3])} … exited {result.returncode}: {result.stderr.strip()[-2000:]}"
@@ -169,8 +167,12 @@ class TaskRun:
     def _wait_for_exit(self) -> None:
         result = podman("wait", self.name, timeout=24 * 3600, check=False)
         code = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+        if not code.lstrip("-").isdigit():
+            if not self._stop_requested.is_set():
+                self.note(f"note: lost track of the container (podman wait: {result.stderr.strip()[-300:]})")
+            return
         with self._changed:
-            self.exit_code = int(code) if code.lstrip("-").isdigit() else None
+            self.exit_code = int(code)
             if self.plan.essential:
                 # What ECS reports when an essential container stops: the whole task stops.
                 self.stopped_reason = "Essential container in task exited"

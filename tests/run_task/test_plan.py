@@ -12,14 +12,12 @@ from stacks.run_task.plan import (
     ImageInfo,
     PlanError,
     SecretRef,
-    effective_ulimits,
     image_info,
     parse_value_from,
     plan_task,
-    podman_run_args,
     secret_value,
-    volume_writable,
 )
+from stacks.run_task.podman_args import effective_ulimits, podman_run_args, volume_writable
 from stacks.run_task.secrets import split_secret_arn
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-AbCdEf"
