@@ -16,6 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import DatabaseUnavailable, make_engine, make_sessionmaker
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.seats import FlightDeparted
+from app.web import install_web
 
 log = logging.getLogger("booking.app")
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.add_middleware(RequestLogMiddleware)
     for module in (ops, auth, flights, holds, bookings):
         application.include_router(module.router)
+    install_web(application)
 
     @application.exception_handler(FlightDeparted)
     async def flight_departed(request: Request, exc: FlightDeparted) -> JSONResponse:

@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
+from app.api.conditional import conditional_json
 from app.api.deps import AdminUser, FlightId, Limit, Offset, SessionDep
 from app.models import Flight, SeatClaim, utcnow
 from app.schemas import FlightCreate, FlightOut, FlightPage, SeatMap, SeatOut
@@ -103,12 +104,16 @@ def get_flight(flight_id: FlightId, session: SessionDep) -> FlightOut:
     return flight_out(flight, len(taken_seats(session, flight.id, utcnow())))
 
 
-@router.get("/{flight_id}/seats", response_model=SeatMap)
-def seat_map(flight_id: FlightId, session: SessionDep) -> SeatMap:
+@router.get("/{flight_id}/seats", response_model=SeatMap, responses={304: {"description": "unchanged"}})
+def seat_map(flight_id: FlightId, session: SessionDep, request: Request) -> Response:
+    """The seat map, with an ETag: send it back in If-None-Match to get a 304 while nothing changed."""
     flight = get_flight_or_404(session, flight_id)
     taken = taken_seats(session, flight.id, utcnow())
     seats = [
         SeatOut(seat=label, row=seat_sort_key(label)[0], letter=label[-1], available=label not in taken)
         for label in flight.seat_labels()
     ]
-    return SeatMap(flight_id=flight.id, rows=flight.seat_rows, seat_letters=flight.seat_letters, seats=seats)
+    return conditional_json(
+        request,
+        SeatMap(flight_id=flight.id, rows=flight.seat_rows, seat_letters=flight.seat_letters, seats=seats),
+    )
