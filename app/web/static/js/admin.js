@@ -15,8 +15,9 @@ export function createAdminView(view, { onChange }) {
   const messages = view.querySelector(".messages");
   const form = view.querySelector("#flight-form");
   const list = view.querySelector("#admin-flights");
+  const body = view.querySelector("#admin-body");
   const slot = h("div");
-  view.insertBefore(slot, form.previousElementSibling);
+  view.insertBefore(slot, body);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -99,6 +100,7 @@ export function createAdminView(view, { onChange }) {
   return {
     async show() {
       clearNotice(messages);
+      body.hidden = true;
       let current;
       try {
         current = await requireSession(slot, "Sign in with an admin account to manage flights.");
@@ -106,12 +108,10 @@ export function createAdminView(view, { onChange }) {
         return;
       }
       if (!current.user || !current.user.is_admin) {
-        form.hidden = true;
         notify(messages, "error", "Only admins can manage flights. Your account is not an admin account.");
-        clear(list);
         return;
       }
-      form.hidden = false;
+      body.hidden = false;
       await loadFlights();
     },
     hide() {},

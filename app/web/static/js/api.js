@@ -143,6 +143,8 @@ export async function request(method, path, options = {}) {
     serviceStatus(null);
     const serverOffset = clockOffset(Date.parse(response.headers.get("Date") || ""), Date.now());
     if (response.status === 304) {
+      // Read the (empty) body: a response left unread is reported as an aborted request.
+      await response.text();
       return { status: 304, data: null, headers: response.headers, notModified: true, serverOffset };
     }
     const text = await response.text();

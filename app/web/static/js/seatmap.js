@@ -101,7 +101,7 @@ export class SeatMap {
       this.grid.push(buttons);
       rows.push(line);
     }
-    clear(this.container, h("div", { class: "cabin-grid", role: "group", "aria-label": this.label }, rows));
+    clear(this.container, h("div", { class: `cabin-grid cols-${[...letters].length}`, role: "group", "aria-label": this.label }, rows));
     this.layout = `${map.rows}|${map.seat_letters}`;
     const first = map.seats.find((s) => s.available) || map.seats[0];
     this.setActive(this.buttons.has(this.active) ? this.active : first && first.seat);
