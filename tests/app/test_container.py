@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -307,6 +308,21 @@ def test_readyz_and_one_booking(task: RunningTask, pg_server: PgServer) -> None:
         assert booking.status_code == 201, booking.text
         seats = client.get(f"/flights/{flight.json()['id']}/seats").json()["seats"]
         assert {s["seat"]: s["available"] for s in seats}["3A"] is False
+
+
+def test_serves_the_web_page(api: RunningApi) -> None:
+    """The image ships the page's assets (app/web/static) and serves them with the page's headers."""
+    with httpx.Client(base_url=api.base_url, timeout=10) as client:
+        page = client.get("/")
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+            response = client.get(asset)
+            assert response.status_code == 200, asset
+            assert response.headers["x-content-type-options"] == "nosniff"
+        module = client.get("/static/js/main.js")
+        assert module.headers["content-type"].startswith("text/javascript")
 
 
 def _login(client: httpx.Client, email: str, password: str) -> str:

@@ -29,7 +29,15 @@ from sqlalchemy.pool import NullPool
 from tests.app.server import REPO, LiveServer, live_server
 from tests.conftest import PgServer
 
-pytestmark = pytest.mark.browser
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/web is a browser test (`-m "not browser"` leaves them out)."""
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -191,10 +199,14 @@ def site(site_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def short_hold_site(site: Site, site_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def short_hold_site(
+    site: Site, site_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The same database (and signing key) behind a server whose holds last SHORT_HOLD_SECONDS."""
     log = tmp_path_factory.mktemp("short-hold-site") / "server.log"
-    for running in _start_site(site_database, log, HOLD_TTL_SECONDS=str(SHORT_HOLD_SECONDS), WEB_CONCURRENCY="1"):
+    for running in _start_site(
+        site_database, log, HOLD_TTL_SECONDS=str(SHORT_HOLD_SECONDS), WEB_CONCURRENCY="1"
+    ):
         running.admin = site.admin
         yield running
 
@@ -236,7 +248,9 @@ class Watched:
             if not ((m := RESOURCE_STATUS.search(text)) and int(m.group(1)) in self.allowed_statuses)
         ]
         unexpected_status = [
-            entry for entry in self.error_responses if int(entry.split(" ", 1)[0]) not in self.allowed_statuses
+            entry
+            for entry in self.error_responses
+            if int(entry.split(" ", 1)[0]) not in self.allowed_statuses
         ]
         return [
             *(f"console error: {t}" for t in unexpected_console),
@@ -260,11 +274,15 @@ def open_page(browser: Any) -> Iterator[PageFactory]:
     watched: list[Watched] = []
 
     def factory(url: str, session: dict[str, Any] | None = None, **options: Any) -> Watched:
-        context = browser.new_context(viewport=options.pop("viewport", {"width": 1100, "height": 900}), **options)
+        context = browser.new_context(
+            viewport=options.pop("viewport", {"width": 1100, "height": 900}), **options
+        )
         context.set_default_timeout(20_000)
         if session is not None:
             # Signed in from the first request on, as after signing in and reloading the tab.
-            context.add_init_script(f"sessionStorage.setItem('booking.session', {json.dumps(json.dumps(session))})")
+            context.add_init_script(
+                f"sessionStorage.setItem('booking.session', {json.dumps(json.dumps(session))})"
+            )
         contexts.append(context)
         page = context.new_page()
         w = Watched(page)
@@ -308,4 +326,3 @@ def sign_in_from_header(page: Any, email: str, password: str = PASSWORD) -> None
 def open_flight(page: Any, site: Site, flight_id: int) -> None:
     page.goto(f"{site.url}/#/flight/{flight_id}")
     page.locator("#cabin button.seat").first.wait_for()
-

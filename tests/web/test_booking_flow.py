@@ -8,11 +8,22 @@ import secrets
 
 import pytest
 
-from tests.web.conftest import PASSWORD, PageFactory, Site, open_flight, save_screenshot, seat, sign_in_from_header
+from tests.web.conftest import (
+    PASSWORD,
+    PageFactory,
+    Site,
+    open_flight,
+    save_screenshot,
+    seat,
+    sign_in_from_header,
+)
 
 
 def test_search_pick_hold_book_and_cancel(site: Site, open_page: PageFactory) -> None:
-    flight = site.flight(number="BK2041", rows=8, seat_letters="ABCDEF", fare="129.00")
+    # Real airport codes for the screenshot in the docs; no other test flies this route.
+    flight = site.flight(
+        number="BK2041", origin="LHR", destination="EDI", rows=8, seat_letters="ABCDEF", fare="129.00"
+    )
     _, other = site.register()
     site.book(other, flight["id"], ["1A", "1B", "2C", "4D", "4E", "6F"])  # someone else was first
     w = open_page(site.url)
@@ -30,10 +41,13 @@ def test_search_pick_hold_book_and_cancel(site: Site, open_page: PageFactory) ->
     assert "Fare 129.00 · 42 of 48 seats free" in results.first.inner_text()
     results.first.get_by_role("link", name=re.compile("^Choose seats on BK2041")).click()
 
-    # The cabin: rows × letters with the aisle between C and D, taken seats marked, the fare shown.
+    # The cabin: rows x letters with the aisle between C and D, taken seats marked, the fare shown.
     page.locator("#cabin button.seat").first.wait_for()
     assert page.locator("#cabin button.seat").count() == 48
-    assert page.get_by_role("heading", level=1).inner_text() == f"BK2041: {flight['origin']} to {flight['destination']}"
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == f"BK2041: {flight['origin']} to {flight['destination']}"
+    )
     assert "Fare 129.00 per seat" in page.locator("#flight-summary").inner_text()
     assert page.get_by_role("button", name="Seat 1A, window, taken").is_visible()
     assert page.get_by_role("button", name="Seat 2C, aisle, taken").get_attribute("aria-disabled") == "true"
@@ -55,7 +69,9 @@ def test_search_pick_hold_book_and_cancel(site: Site, open_page: PageFactory) ->
     page.get_by_text("Seat 1A is taken. Please pick another seat.").wait_for()
     seat(page, "3A").click()
     seat(page, "3B").click()
-    assert page.get_by_role("button", name="Seat 3A, window, selected").get_attribute("aria-pressed") == "true"
+    assert (
+        page.get_by_role("button", name="Seat 3A, window, selected").get_attribute("aria-pressed") == "true"
+    )
     assert "Total 258.00 for 2 seats" in page.locator("#panel").inner_text()
     save_screenshot(page, "seat-map.png", full_page=True)
 
@@ -78,7 +94,10 @@ def test_search_pick_hold_book_and_cancel(site: Site, open_page: PageFactory) ->
     assert 9 * 60 <= minutes * 60 + seconds <= 10 * 60
     assert page.get_by_role("button", name="Seat 3A, window, held for you").is_visible()
     assert page.get_by_text(f"Signed in as {email}").is_visible()
-    page.wait_for_function("(before) => document.querySelector('#hold-countdown').textContent !== before", arg=countdown.inner_text())
+    page.wait_for_function(
+        "(before) => document.querySelector('#hold-countdown').textContent !== before",
+        arg=countdown.inner_text(),
+    )
     page.get_by_role("button", name="Book 2 seats").click()
     page.get_by_text("Please enter a passenger name for seats 3A and 3B.").wait_for()
     page.get_by_label("Passenger name, seat 3A (window)").fill("Ada Lovelace")
@@ -95,7 +114,10 @@ def test_search_pick_hold_book_and_cancel(site: Site, open_page: PageFactory) ->
     assert booking["reference"] == reference
     assert booking["status"] == "confirmed"
     assert booking["total_fare"] == "258.00"
-    assert {(p["seat"], p["name"]) for p in booking["passengers"]} == {("3A", "Ada Lovelace"), ("3B", "Alan Turing")}
+    assert {(p["seat"], p["name"]) for p in booking["passengers"]} == {
+        ("3A", "Ada Lovelace"),
+        ("3B", "Alan Turing"),
+    }
     assert not site.seat_available(flight["id"])["3A"]
 
     # My bookings → cancel (two presses) → the API says cancelled and the seats are free again.
@@ -106,7 +128,9 @@ def test_search_pick_hold_book_and_cancel(site: Site, open_page: PageFactory) ->
     card.get_by_role("button", name=f"Cancel booking {reference}").click()
     card.get_by_role("button", name="Keep it").click()
     assert site.get(f"/bookings/{booking['id']}", me)["status"] == "confirmed"
-    page.locator(f'li[data-reference="{reference}"]').get_by_role("button", name=f"Cancel booking {reference}").click()
+    page.locator(f'li[data-reference="{reference}"]').get_by_role(
+        "button", name=f"Cancel booking {reference}"
+    ).click()
     page.get_by_role("button", name=f"Yes, cancel {reference}").click()
     page.get_by_text(f"Booking {reference} is cancelled and its seats are free again.").wait_for()
     assert "Cancelled" in page.locator(f'li[data-reference="{reference}"]').inner_text()

@@ -32,8 +32,9 @@ def tab_to(page: Any, pattern: str, limit: int = 40) -> str:
 
 def focus_ring(page: Any) -> dict[str, str]:
     ring: dict[str, str] = page.evaluate(
-        "() => { const s = getComputedStyle(document.activeElement);"
-        " return {style: s.outlineStyle, width: s.outlineWidth, matches: String(document.activeElement.matches(':focus-visible'))}; }"
+        "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+        " return {style: s.outlineStyle, width: s.outlineWidth,"
+        " matches: String(e.matches(':focus-visible'))}; }"
     )
     return ring
 
@@ -64,7 +65,9 @@ def test_booking_with_the_keyboard_only(site: Site, open_page: PageFactory) -> N
     kb.press("Tab")
     assert active_name(page) == "Seat 1B, aisle, available"
     ring = focus_ring(page)
-    assert ring["matches"] == "true" and ring["style"] != "none" and float(ring["width"].rstrip("px")) >= 2, ring
+    assert ring["matches"] == "true" and ring["style"] != "none" and float(ring["width"].rstrip("px")) >= 2, (
+        ring
+    )
     # Arrow keys move within the map: right, right, down → 2D; Enter picks it, Space un-picks and re-picks.
     for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
         kb.press(key)
@@ -105,7 +108,12 @@ def test_booking_with_the_keyboard_only(site: Site, open_page: PageFactory) -> N
 
 def test_phone_width(site: Site, open_page: PageFactory) -> None:
     flight = site.flight(number="BK3100", rows=6, seat_letters="ABCDEFGHJK")  # a wide 3-4-3 cabin
-    w = open_page(f"{site.url}/#/flight/{flight['id']}", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    w = open_page(
+        f"{site.url}/#/flight/{flight['id']}",
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+    )
     page = w.page
     page.locator("#cabin button.seat").first.wait_for()
     # Nothing sticks out sideways: the page itself never scrolls horizontally.

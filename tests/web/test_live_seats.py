@@ -37,7 +37,9 @@ def test_a_seat_taken_elsewhere_turns_taken_without_reload(site: Site, open_page
     page.get_by_text("Seat 5A was just taken by someone else, so it is no longer in your pick.").wait_for()
     assert "Pick up to 9 seats" in page.locator("#panel").inner_text()
 
-    seat_map_answers = [status for status, url in w.responses if url.endswith(f"/flights/{flight['id']}/seats")]
+    seat_map_answers = [
+        status for status, url in w.responses if url.endswith(f"/flights/{flight['id']}/seats")
+    ]
     assert 304 in seat_map_answers, seat_map_answers  # unchanged polls cost a bodiless 304
     assert seat_map_answers.count(200) >= 2  # the first load and the change
 
@@ -63,7 +65,9 @@ def test_two_browsers_race_for_one_seat(site: Site, open_page: PageFactory) -> N
         w.page.locator("#hold-countdown, .notice-error").first.wait_for()
         outcomes.append(w.page.locator("#hold-countdown").count() == 1)
     assert sorted(outcomes) == [False, True], outcomes
-    (_winner_email, winner), (loser_email, loser) = sorted(travellers, key=lambda t: t[1].page.locator("#hold-countdown").count(), reverse=True)
+    (_winner_email, winner), (loser_email, loser) = sorted(
+        travellers, key=lambda t: t[1].page.locator("#hold-countdown").count(), reverse=True
+    )
 
     # The loser is told which seat went, and sees it taken; nothing of theirs is held.
     loser.page.get_by_text("Sorry, seat 4C was just taken by someone else.").wait_for()
@@ -76,7 +80,8 @@ def test_two_browsers_race_for_one_seat(site: Site, open_page: PageFactory) -> N
     assert loser.page.get_by_role("heading", name="Booking confirmed").count() == 0
 
     confirmed = [
-        b for b in site.get("/bookings", site.admin)["items"]
+        b
+        for b in site.get("/bookings", site.admin)["items"]
         if b["flight_id"] == flight["id"] and b["status"] == "confirmed"
     ]
     assert [[p["seat"] for p in b["passengers"]] for b in confirmed] == [["4C"]]

@@ -5,6 +5,7 @@ shows a retry message that uses Retry-After; and the page's pure helpers, run in
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,7 +50,9 @@ def test_503_shows_a_retry_message_using_retry_after(site: Site, open_page: Page
     def unavailable_twice(route: Any) -> None:
         if len(answered) < 2:
             answered.append(route.request.url)
-            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"}, body=UNAVAILABLE)
+            route.fulfill(
+                status=503, headers={"Retry-After": "1", "Content-Type": "application/json"}, body=UNAVAILABLE
+            )
         else:
             route.continue_()
 
@@ -77,7 +80,9 @@ def test_503_shows_a_retry_message_using_retry_after(site: Site, open_page: Page
 
     page.route("**/holds", hold_unavailable)
     page.get_by_role("button", name="Hold 1 seat").click()
-    page.get_by_role("alert").get_by_text("The booking service is briefly unavailable. Please try again in 3 seconds.").wait_for()
+    page.get_by_role("alert").get_by_text(
+        "The booking service is briefly unavailable. Please try again in 3 seconds."
+    ).wait_for()
     assert "Pick up to" not in page.locator("#panel").inner_text()  # the pick is kept for the retry
     page.wait_for_timeout(3000)
     page.get_by_role("button", name="Hold 1 seat").click()
@@ -87,49 +92,30 @@ def test_503_shows_a_retry_message_using_retry_after(site: Site, open_page: Page
 def test_page_helpers(site: Site, open_page: PageFactory) -> None:
     """The pure functions of the page's modules, imported in the browser as the page imports them."""
     w = open_page(site.url)
-    result = w.page.evaluate(
-        """async () => {
-          const seatmap = await import('/static/js/seatmap.js');
-          const api = await import('/static/js/api.js');
-          const admin = await import('/static/js/admin.js');
-          const blocks = {};
-          for (const letters of ['A', 'AB', 'ABC', 'ABCD', 'ABCDE', 'ABCDEF', 'ABCDEFG', 'ABCDEFGH', 'ABCDEFGHJ', 'ABCDEFGHJK']) {
-            blocks[letters] = seatmap.cabinBlocks(letters);
-          }
-          const positions = [...'ABCDEFGHJK'].map((l) => seatmap.seatPosition(l, 'ABCDEFGHJK'));
-          return {
-            blocks,
-            positions,
-            six: [...'ABCDEF'].map((l) => seatmap.seatPosition(l, 'ABCDEF')),
-            name: seatmap.seatName('12A', 'window', 'available'),
-            retry: [api.retryAfterSeconds('5'), api.retryAfterSeconds(null), api.retryAfterSeconds('0'),
-                    api.retryAfterSeconds('3600'), api.retryAfterSeconds('soon'),
-                    api.retryAfterSeconds(new Date(Date.now() + 10000).toUTCString())],
-            offsets: [api.clockOffset(NaN, 1000), api.clockOffset(100000, 99500), api.clockOffset(100000, 101500),
-                      api.clockOffset(700000, 100000)],
-            messages: [
-              api.plainMessage(409, 'seats not available: 1A, 1B'),
-              api.plainMessage(422, [{loc: ['body', 'password'], msg: 'String should have at least 8 characters'}]),
-              api.plainMessage(422, [{loc: ['body'], msg: 'Value error, destination must differ from origin'}]),
-              api.plainMessage(422, [{loc: ['query', 'origin'], msg: "String should match pattern '^[A-Z]{3}$'"}]),
-              api.plainMessage(422, [{loc: ['body', 'passengers', 0, 'name'], msg: 'Field required'}]),
-              api.plainMessage(404, 'Not Found'),
-              api.plainMessage(405, 'Method Not Allowed'),
-              api.plainMessage(500, null),
-              api.plainMessage(403, undefined),
-            ],
-            seats: [api.seatsInDetail('seats not available: 1A, 12C'), api.seatsInDetail('flight BK100 has already departed')],
-            iso: admin.utcIso('2031-05-01T09:00'),
-          };
-        }"""
-    )
+    result = w.page.evaluate((Path(__file__).parent / "page_helpers.js").read_text())
     assert result["blocks"] == {
-        "A": ["A"], "AB": ["A", "B"], "ABC": ["A", "BC"], "ABCD": ["AB", "CD"], "ABCDE": ["AB", "CDE"],
-        "ABCDEF": ["ABC", "DEF"], "ABCDEFG": ["AB", "CDE", "FG"], "ABCDEFGH": ["AB", "CDEF", "GH"],
-        "ABCDEFGHJ": ["ABC", "DEF", "GHJ"], "ABCDEFGHJK": ["ABC", "DEFG", "HJK"],
+        "A": ["A"],
+        "AB": ["A", "B"],
+        "ABC": ["A", "BC"],
+        "ABCD": ["AB", "CD"],
+        "ABCDE": ["AB", "CDE"],
+        "ABCDEF": ["ABC", "DEF"],
+        "ABCDEFG": ["AB", "CDE", "FG"],
+        "ABCDEFGH": ["AB", "CDEF", "GH"],
+        "ABCDEFGHJ": ["ABC", "DEF", "GHJ"],
+        "ABCDEFGHJK": ["ABC", "DEFG", "HJK"],
     }
     assert result["positions"] == [
-        "window", "middle", "aisle", "aisle", "middle", "middle", "aisle", "aisle", "middle", "window"
+        "window",
+        "middle",
+        "aisle",
+        "aisle",
+        "middle",
+        "middle",
+        "aisle",
+        "aisle",
+        "middle",
+        "window",
     ]
     assert result["six"] == ["window", "middle", "aisle", "aisle", "middle", "window"]
     assert result["name"] == "Seat 12A, window, available"

@@ -1,4 +1,4 @@
-// Small DOM helpers. Text always goes in as text nodes (never innerHTML), so API data cannot inject markup.
+// Small DOM helpers. Text always goes in as text nodes, never parsed as HTML, so API data cannot inject markup.
 
 /**
  * h("button", {class: "primary", type: "button", onclick: fn, "aria-label": "…"}, "text", child…)
