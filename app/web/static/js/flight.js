@@ -84,12 +84,10 @@ export function createFlightView(view, { onBooked }) {
 
   // --- the live seat map ---------------------------------------------------------------------------
   async function refreshMap({ force = false } = {}) {
-    const flightId = state.flightId;
-    const { data, notModified } = await request("GET", `/flights/${flightId}/seats`, { etag: force ? null : state.etag }).then((r) => {
-      if (!r.notModified) state.etag = r.headers.get("ETag");
-      return r;
-    });
-    if (!state || state.flightId !== flightId || notModified) return [];
+    const current = state;
+    const { data, notModified, headers } = await request("GET", `/flights/${current.flightId}/seats`, { etag: force ? null : current.etag });
+    if (state !== current || notModified) return []; // another flight was opened meanwhile, or no change
+    state.etag = headers.get("ETag");
     state.map = data;
     state.seatIndex = new Map(data.seats.map((s) => [s.seat, s]));
     // Seats picked here but taken by someone else meanwhile are dropped from the selection.
