@@ -12,13 +12,23 @@ from typing import Any
 
 import pytest
 from docker.utils.build import PatternMatcher
+from fastapi.testclient import TestClient
 
 from app.api.conditional import etag_for, none_match
+from app.main import create_app
 from app.web import STATIC_DIR
-from tests.app.conftest import Api
+from tests.app.conftest import Api, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app without a database behind it: the page and its assets never touch one."""
+    db = tmp_path_factory.mktemp("web") / "unused.db"
+    with TestClient(create_app(make_settings(f"sqlite:///{db}"))) as c:
+        yield c
 
 
 def _csp(headers: Any) -> dict[str, list[str]]:
@@ -29,8 +39,8 @@ def _csp(headers: Any) -> dict[str, list[str]]:
     return directives
 
 
-def test_the_page_is_served_at_the_root_with_strict_headers(api: Api) -> None:
-    r = api.client.get("/")
+def test_the_page_is_served_at_the_root_with_strict_headers(client: TestClient) -> None:
+    r = client.get("/")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     csp = _csp(r.headers)
@@ -73,14 +83,14 @@ class _Page(HTMLParser):
         self._in_script = False
 
 
-def test_the_page_needs_nothing_the_policy_forbids(api: Api) -> None:
+def test_the_page_needs_nothing_the_policy_forbids(client: TestClient) -> None:
     """No inline script, style or event handler (the CSP would block them) and no other origin."""
     page = _Page()
-    page.feed(api.client.get("/").text)
+    page.feed(client.get("/").text)
     assert (page.inline_scripts, page.style_blocks, page.style_attrs, page.handlers) == (0, 0, 0, [])
     assert page.urls and all(u.startswith("/") and not u.startswith("//") for u in page.urls), page.urls
     for url in page.urls:
-        assert api.client.get(url).status_code == 200, url
+        assert client.get(url).status_code == 200, url
 
 
 def test_scripts_build_the_page_without_markup_strings_or_eval() -> None:
@@ -104,9 +114,9 @@ def test_scripts_build_the_page_without_markup_strings_or_eval() -> None:
 
 
 @pytest.mark.parametrize("asset", ASSETS, ids=lambda p: str(p.relative_to(STATIC_DIR)))
-def test_every_asset_is_served_with_its_type_and_the_headers(api: Api, asset: Path) -> None:
+def test_every_asset_is_served_with_its_type_and_the_headers(client: TestClient, asset: Path) -> None:
     url = f"/static/{asset.relative_to(STATIC_DIR).as_posix()}"
-    r = api.client.get(url)
+    r = client.get(url)
     assert r.status_code == 200
     assert r.content == asset.read_bytes()
     expected = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
@@ -115,13 +125,13 @@ def test_every_asset_is_served_with_its_type_and_the_headers(api: Api, asset: Pa
     assert "unsafe-inline" not in r.headers["content-security-policy"]
     # No hashed file names (no build step), so browsers must revalidate; unchanged files cost a 304.
     assert r.headers["cache-control"] == "no-cache"
-    again = api.client.get(url, headers={"If-None-Match": r.headers["etag"]})
+    again = client.get(url, headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
 
 
-def test_a_missing_asset_is_a_404(api: Api) -> None:
-    assert api.client.get("/static/js/nope.js").status_code == 404
-    assert api.client.get("/static/../main.py").status_code == 404
+def test_a_missing_asset_is_a_404(client: TestClient) -> None:
+    assert client.get("/static/js/nope.js").status_code == 404
+    assert client.get("/static/../main.py").status_code == 404
 
 
 def test_the_assets_are_package_data() -> None:

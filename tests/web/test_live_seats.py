@@ -33,7 +33,7 @@ def test_a_seat_taken_elsewhere_turns_taken_without_reload(site: Site, open_page
     started = time.monotonic()
     page.get_by_role("button", name=TAKEN.format("7F", "window")).wait_for(timeout=15_000)
     page.get_by_role("button", name=TAKEN.format("5A", "window")).wait_for(timeout=5_000)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 12  # polls every 3 s; slack for a busy machine
     page.get_by_text("Seat 5A was just taken by someone else, so it is no longer in your pick.").wait_for()
     assert "Pick up to 9 seats" in page.locator("#panel").inner_text()
 
