@@ -225,4 +225,16 @@ def test_sign_in_from_the_header_and_out(site: Site, open_page: PageFactory) -> 
     page.get_by_role("button", name="Sign in", exact=True).wait_for()
     assert page.evaluate("sessionStorage.getItem('booking.session')") is None
     sign_in_from_header(page, email)
-    open_flight(page, site, site.flight()["id"])
+
+    # Holding and then releasing gives the seat back at once.
+    flight = site.flight()
+    open_flight(page, site, flight["id"])
+    seat(page, "1A").click()
+    page.get_by_role("button", name="Hold 1 seat").click()
+    page.locator("#hold-countdown").wait_for()
+    assert not site.seat_available(flight["id"])["1A"]
+    assert seat(page, "1B").get_attribute("aria-disabled") == "true"  # nothing else while holding
+    page.get_by_role("button", name="Release seats").click()
+    page.get_by_text("Seat 1A released.").wait_for()
+    assert site.seat_available(flight["id"])["1A"]
+    page.get_by_role("button", name="Seat 1A, window, available").wait_for()

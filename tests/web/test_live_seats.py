@@ -26,7 +26,8 @@ def test_a_seat_taken_elsewhere_turns_taken_without_reload(site: Site, open_page
     open_flight(page, site, flight["id"])
     seat(page, "5A").click()
     assert seat(page, "5A").get_attribute("aria-label") == "Seat 5A, window, selected"
-    page.wait_for_timeout(3500)  # at least one poll while nothing changed
+    url = f"{site.url}/flights/{flight['id']}/seats"
+    page.wait_for_event("response", lambda r: r.url == url and r.status == 304)  # a poll, nothing changed
 
     _, other = site.register()
     site.book(other, flight["id"], ["5A", "7F"])
