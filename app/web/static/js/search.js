@@ -31,7 +31,6 @@ export function createSearchView(view) {
   const date = form.elements.date;
   let query = {};
   let offset = 0;
-  let loaded = false;
 
   for (const input of [origin, destination]) {
     input.addEventListener("input", () => {
@@ -71,7 +70,6 @@ export function createSearchView(view) {
       if (!data.total) {
         results.append(h("li", { class: "empty" }, filtered ? "No flights match. Try another date or airport." : "No flights are scheduled yet."));
       }
-      loaded = true;
     } catch (error) {
       notify(messages, "error", error.message);
     }
@@ -79,7 +77,8 @@ export function createSearchView(view) {
 
   return {
     async show() {
-      if (!loaded) await load(true);
+      // Fresh each time: seat counts change while the traveller is elsewhere.
+      await load(true);
     },
     hide() {},
     reload: () => load(true),
