@@ -310,9 +310,9 @@ def test_readyz_and_one_booking(task: RunningTask, pg_server: PgServer) -> None:
         assert {s["seat"]: s["available"] for s in seats}["3A"] is False
 
 
-def test_serves_the_web_page(api: RunningApi) -> None:
+def test_serves_the_web_page(task: RunningTask) -> None:
     """The image ships the page's assets (app/web/static) and serves them with the page's headers."""
-    with httpx.Client(base_url=api.base_url, timeout=10) as client:
+    with httpx.Client(base_url=task.base_url, timeout=10) as client:
         page = client.get("/")
         assert page.status_code == 200, page.text
         assert page.headers["content-type"].startswith("text/html")
