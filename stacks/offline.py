@@ -62,6 +62,11 @@ class DeclaredResource:
     """The physical id the mocks gave it (what other resources' inputs reference, e.g. `sg-…`)."""
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     """The `customTimeouts` resource option as the engine receives it (`{"create": "60m"}`), if set."""
+    dependencies: tuple[str, ...] = ()
+    """URNs this resource waits for (`depends_on` plus every resource its inputs came from), sorted."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The rest of the registration the engine would see (protect, ignoreChanges, aliases, property
+    dependencies…), as protobuf JSON; what the resource-graph guard compares."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,9 @@ def run_stack(
                 stack, (), {}, f"offline runner crashed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
             )
         data = json.loads(result.read_text())
-    resources = tuple(DeclaredResource(**r) for r in data["resources"])
+    resources = tuple(
+        DeclaredResource(**{**r, "dependencies": tuple(r.get("dependencies", ()))}) for r in data["resources"]
+    )
     return OfflineRun(stack, resources, data["outputs"], data["error"])
 
 
@@ -551,7 +558,31 @@ def _jsonable(value: Any) -> Any:
         return int(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    import pulumi
+
+    # Assets and archives by what they hold (a repr would carry a memory address).
+    if isinstance(value, pulumi.AssetArchive):
+        return {"assets": _jsonable(dict(value.assets))}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        path = Path(value.path).resolve()
+        return {"path": str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
     return repr(value)
+
+
+def _registration_options(request: Any) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToDict
+
+    options = MessageToDict(request)
+    for recorded in ("type", "name", "parent", "custom", "object", "provider", "dependencies"):
+        options.pop(recorded, None)
+    # Where in the source the resource was declared: not part of the graph, and moves with every edit.
+    options.pop("sourcePosition", None)
+    options.pop("stackTrace", None)
+    for deps in options.get("propertyDependencies", {}).values():
+        deps["urns"] = sorted(deps.get("urns", []))
+    return dict(options)
 
 
 def _child(request_path: Path, result_path: Path) -> None:
@@ -604,6 +635,8 @@ def _child(request_path: Path, result_path: Path) -> None:
                         for op in ("create", "update", "delete")
                         if request.HasField("customTimeouts") and getattr(request.customTimeouts, op)
                     },
+                    "dependencies": sorted(request.dependencies),
+                    "options": _registration_options(request),
                 }
             return response
 
