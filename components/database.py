@@ -18,7 +18,7 @@ import pulumi_random as random
 
 from components.iam_policies import assume_role_policy, to_json
 from components.time_budget import RDS_INSTANCE_MINUTES, minutes
-from stacks.settings.retention import LOG_RETENTION_DAYS
+from components.types import LOG_RETENTION_DAYS
 
 POSTGRES_PORT = 5432
 # Log types RDS for PostgreSQL can export to CloudWatch Logs (CreateDBInstance

@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stacks.settings.alarms import AlarmRule, AlarmSettings
+from components.alarms import AlarmRule, AlarmSettings
 
 ALB = "AWS/ApplicationELB"
 ECS = "AWS/ECS"

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_policies import assume_role_policy, document, statement, to_json
-from stacks.settings.network import NatGateways
+from components.types import NatGateways
 
 TIERS = ("public", "private", "isolated")
 # The VPC is cut into 16 equal blocks; each tier owns 4 consecutive blocks (3 used at most, 1 spare

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_policies import Statement, assume_role_policy, document, statement
-from stacks.settings.notifications import EmailSubscription
+from components.types import EmailSubscription
 
 LAMBDA_SOURCE_DIR = Path(__file__).resolve().parents[1] / "lambda" / "deploy_notifier"
 # Pure modules the function shares with the rest of the program; shipped as top-level modules of the zip.

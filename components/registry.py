@@ -26,8 +26,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 from docker.utils.build import PatternMatcher
 
-from stacks.settings.image import TAG
-from stacks.settings.service import Architecture
+from components.types import DOCKER_TAG, Architecture
 
 # ECS `runtimePlatform.cpuArchitecture` value → Docker/OCI platform string.
 _PLATFORMS: dict[str, str] = {"arm64": "linux/arm64", "x86_64": "linux/amd64"}
@@ -192,7 +191,7 @@ class RegistryArgs:
                 f"name_prefix = {self.name_prefix!r} is invalid: the repository name {repository!r} must be "
                 "2-256 lowercase letters, digits and . _ - / separators"
             )
-        if self.image_tag and not TAG.match(self.image_tag):
+        if self.image_tag and not DOCKER_TAG.match(self.image_tag):
             raise ValueError(
                 f"image_tag = {self.image_tag!r} is invalid: must be empty (build and push) or a Docker tag "
                 "(letters, digits, _ . -, at most 128 characters, not starting with . or -)"

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 from components.deployment_check import DeploymentCheck, DeploymentCheckArgs
 from components.iam_policies import assume_role_policy, document, statement, to_json
 from components.time_budget import ECS_SERVICE_MINUTES, minutes
-from stacks.settings.service import Architecture
+from components.types import Architecture
 
 CONTAINER_NAME = "api"
 CONTAINER_USER = "10001"

@@ -20,9 +20,9 @@ service's minimum task count and "any message" are the thresholds).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
+from components.alarms import AlarmRule, AlarmSettings
 from stacks.settings._base import ConfigError, Section
 from stacks.settings.notifications import email_address
 
@@ -31,82 +31,43 @@ MAX_EVALUATION_WINDOW_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
-class AlarmRule:
-    """When one alarm fires: `threshold` breached in `datapoints_to_alarm` of `evaluation_periods`."""
-
-    threshold: float
-    period_seconds: int
-    evaluation_periods: int
-    datapoints_to_alarm: int
-    # Rate alarms only: below this many requests in a period the rate is reported as 0, so two failed
-    # requests out of three at 4 a.m. do not page anyone.
-    minimum_requests: int = 0
-
-
-@dataclass(frozen=True)
 class AlarmSpec:
-    """How an alarm's config object is validated: its key, unit, limits and defaults."""
+    """How an alarm's config object is validated: key, unit and limits (the default is the component's)."""
 
     key: str
     unit: str
-    default: AlarmRule
     # None: the threshold is not configurable (it is derived from other settings or fixed by meaning).
     threshold_range: tuple[float, float] | None
     # AWS/SQS publishes every 5 minutes; a shorter period would only see missing data.
     min_period_seconds: int = 60
     rate: bool = False
 
+    @property
+    def default(self) -> AlarmRule:
+        """The component's default rule for this alarm."""
+        rule: AlarmRule = getattr(DEFAULTS, FIELD_BY_KEY[self.key])
+        return rule
+
 
 ALARMS: tuple[AlarmSpec, ...] = (
-    AlarmSpec(
-        "elb5xxRate", "% of requests", AlarmRule(5, 60, 5, 3, minimum_requests=20), (0.1, 100), rate=True
-    ),
-    AlarmSpec(
-        "target5xxRate", "% of requests", AlarmRule(5, 60, 5, 3, minimum_requests=20), (0.1, 100), rate=True
-    ),
-    AlarmSpec("targetLatencyP99", "ms", AlarmRule(1000, 60, 5, 3), (10, 60_000)),
-    AlarmSpec("unhealthyHosts", "targets", AlarmRule(0, 60, 3, 3), (0, 100)),
-    AlarmSpec("healthyHosts", "targets", AlarmRule(0, 60, 3, 3), None),
-    AlarmSpec("serviceCpu", "%", AlarmRule(80, 60, 5, 5), (1, 100)),
-    AlarmSpec("serviceMemory", "%", AlarmRule(80, 60, 5, 5), (1, 100)),
-    AlarmSpec("databaseCpu", "%", AlarmRule(80, 300, 3, 3), (1, 100)),
-    AlarmSpec("databaseFreeStorage", "% of allocated storage", AlarmRule(10, 300, 1, 1), (1, 99)),
-    AlarmSpec("databaseFreeableMemory", "MiB", AlarmRule(64, 300, 3, 3), (1, 1_048_576)),
-    AlarmSpec("databaseConnections", "connections", AlarmRule(80, 300, 2, 2), (1, 100_000)),
-    AlarmSpec("notifierErrors", "errors", AlarmRule(0, 300, 1, 1), (0, 10_000)),
-    AlarmSpec("notifierDuration", "ms", AlarmRule(2000, 300, 1, 1), (1, 900_000)),
-    AlarmSpec("deadLetterQueue", "messages", AlarmRule(0, 300, 1, 1), None, min_period_seconds=300),
-    AlarmSpec("consumedLcus", "LCUs", AlarmRule(10, 300, 3, 3), (0.1, 100_000)),
+    AlarmSpec("elb5xxRate", "% of requests", (0.1, 100), rate=True),
+    AlarmSpec("target5xxRate", "% of requests", (0.1, 100), rate=True),
+    AlarmSpec("targetLatencyP99", "ms", (10, 60_000)),
+    AlarmSpec("unhealthyHosts", "targets", (0, 100)),
+    AlarmSpec("healthyHosts", "targets", None),
+    AlarmSpec("serviceCpu", "%", (1, 100)),
+    AlarmSpec("serviceMemory", "%", (1, 100)),
+    AlarmSpec("databaseCpu", "%", (1, 100)),
+    AlarmSpec("databaseFreeStorage", "% of allocated storage", (1, 99)),
+    AlarmSpec("databaseFreeableMemory", "MiB", (1, 1_048_576)),
+    AlarmSpec("databaseConnections", "connections", (1, 100_000)),
+    AlarmSpec("notifierErrors", "errors", (0, 10_000)),
+    AlarmSpec("notifierDuration", "ms", (1, 900_000)),
+    AlarmSpec("deadLetterQueue", "messages", None, min_period_seconds=300),
+    AlarmSpec("consumedLcus", "LCUs", (0.1, 100_000)),
 )
 
 SPECS: dict[str, AlarmSpec] = {spec.key: spec for spec in ALARMS}
-
-
-@dataclass(frozen=True)
-class AlarmSettings:
-    elb_5xx_rate: AlarmRule = SPECS["elb5xxRate"].default
-    target_5xx_rate: AlarmRule = SPECS["target5xxRate"].default
-    target_latency_p99: AlarmRule = SPECS["targetLatencyP99"].default
-    unhealthy_hosts: AlarmRule = SPECS["unhealthyHosts"].default
-    healthy_hosts: AlarmRule = SPECS["healthyHosts"].default
-    service_cpu: AlarmRule = SPECS["serviceCpu"].default
-    service_memory: AlarmRule = SPECS["serviceMemory"].default
-    database_cpu: AlarmRule = SPECS["databaseCpu"].default
-    database_free_storage: AlarmRule = SPECS["databaseFreeStorage"].default
-    database_freeable_memory: AlarmRule = SPECS["databaseFreeableMemory"].default
-    database_connections: AlarmRule = SPECS["databaseConnections"].default
-    notifier_errors: AlarmRule = SPECS["notifierErrors"].default
-    notifier_duration: AlarmRule = SPECS["notifierDuration"].default
-    dead_letter_queue: AlarmRule = SPECS["deadLetterQueue"].default
-    consumed_lcus: AlarmRule = SPECS["consumedLcus"].default
-    # Empty: alarms go to the same people as deployment notifications (see `recipients`).
-    emails: tuple[str, ...] = ()
-
-    def recipients(self, notification_addresses: Sequence[str]) -> tuple[str, ...]:
-        """Who is e-mailed about alarms: `emails` when configured, else the deploy-notification list."""
-        chosen = self.emails or tuple(notification_addresses)
-        # One subscription per address: SNS would treat a second as the same subscription anyway.
-        return tuple(dict.fromkeys(chosen))
 
 
 # Config key (camelCase) → AlarmSettings field.
@@ -127,6 +88,8 @@ FIELD_BY_KEY: dict[str, str] = {
     "deadLetterQueue": "dead_letter_queue",
     "consumedLcus": "consumed_lcus",
 }
+
+DEFAULTS = AlarmSettings()
 
 _RULE_KEYS = ("threshold", "periodSeconds", "evaluationPeriods", "datapointsToAlarm")
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from components.types import DOCKER_TAG
 from stacks.settings._base import Section
-
-# Docker's tag grammar: https://docs.docker.com/reference/cli/docker/image/tag/
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -25,7 +22,7 @@ class ImageSettings:
 def parse_image(raw: object) -> ImageSettings:
     s = Section("image", raw, ["tag", "keepImages"])
     tag = s.string("tag", "")
-    if tag and not TAG.match(tag):
+    if tag and not DOCKER_TAG.match(tag):
         raise s.error(
             "tag",
             tag,

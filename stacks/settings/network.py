@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Literal
 
+from components.types import LOG_RETENTION_DAYS, NAT_GATEWAY_CHOICES, NatGateways
 from stacks.settings._base import Section
-from stacks.settings.retention import LOG_RETENTION_DAYS, retention_days
-
-NatGateways = Literal["none", "single", "perAz"]
-NAT_GATEWAY_CHOICES: tuple[NatGateways, ...] = ("none", "single", "perAz")
+from stacks.settings.retention import retention_days
 
 # Subnet layout (components/network.py) cuts the VPC into 16 equal blocks: /16 → /20 subnets, /22 → /26.
 # /26 (59 usable addresses) is the smallest subnet that still fits an ALB (needs /27 and 8 free IPs)

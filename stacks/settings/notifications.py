@@ -13,22 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 
+from components.types import EVENT_FILTERS, EmailSubscription
 from stacks.settings._base import ConfigError, Section
 from stacks.settings.retention import retention_days
 
-EventFilter = Literal["all", "failures"]
-EVENT_FILTERS: tuple[EventFilter, ...] = ("all", "failures")
 DEFAULT_LOG_RETENTION_DAYS = 30
-
-
-@dataclass(frozen=True)
-class EmailSubscription:
-    address: str
-    events: EventFilter = "all"
 
 
 @dataclass(frozen=True)

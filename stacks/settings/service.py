@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
+from components.types import ARCHITECTURES, Architecture
 from stacks.settings._base import Section
 from stacks.settings.retention import retention_days
-
-Architecture = Literal["arm64", "x86_64"]
-ARCHITECTURES: tuple[Architecture, ...] = ("arm64", "x86_64")
 
 
 def _gib(first: int, last: int, step: int) -> tuple[int, ...]:

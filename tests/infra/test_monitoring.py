@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.alarms import AlarmSettings
 from components.monitoring import (
     ALARM_SUFFIXES,
     DEPLOYMENT_ALARM_KEYS,
@@ -32,7 +33,7 @@ from components.monitoring import (
     free_storage_threshold_bytes,
     lcu_rate_queries,
 )
-from stacks.settings.alarms import ALARMS, FIELD_BY_KEY, AlarmSettings, parse_alarms
+from stacks.settings.alarms import ALARMS, FIELD_BY_KEY, parse_alarms
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

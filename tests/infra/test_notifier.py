@@ -22,8 +22,9 @@ from components.notifier import (
     lambda_archive,
     subscription_resource_suffix,
 )
+from components.types import EmailSubscription
 from stacks.offline import DeclaredResource, OfflineRun, run_stack, stack_config
-from stacks.settings.notifications import EmailSubscription, parse_notifications
+from stacks.settings.notifications import parse_notifications
 from tests.ecs_sample_events import (
     ACCOUNT,
     REGION,

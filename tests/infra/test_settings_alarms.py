@@ -1,7 +1,8 @@
 import pytest
 
+from components.alarms import AlarmRule, AlarmSettings
 from stacks.settings import ConfigError
-from stacks.settings.alarms import ALARMS, FIELD_BY_KEY, AlarmRule, AlarmSettings, parse_alarms
+from stacks.settings.alarms import ALARMS, FIELD_BY_KEY, parse_alarms
 
 
 def test_absent_section_gives_every_default() -> None:

@@ -1,7 +1,8 @@
 import pytest
 
+from components.types import EmailSubscription
 from stacks.settings import ConfigError
-from stacks.settings.notifications import EmailSubscription, NotificationSettings, parse_notifications
+from stacks.settings.notifications import NotificationSettings, parse_notifications
 
 
 def test_plain_addresses_mean_all_events_and_objects_choose() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.alarms import AlarmSettings
 from components.monitoring import (
     ALARM_SUFFIXES,
     ERRORS_BY_ROUTE_QUERY,
@@ -16,7 +17,7 @@ from components.monitoring import (
     deployment_alarm_names,
 )
 from stacks.offline import OfflineRun, run_stack, stack_config
-from stacks.settings.alarms import FIELD_BY_KEY, AlarmSettings, parse_alarms
+from stacks.settings.alarms import FIELD_BY_KEY, parse_alarms
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 GIB = 1024**3
