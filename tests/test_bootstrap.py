@@ -40,33 +40,14 @@ _RUNNER = textwrap.dedent(
     """
     import json, runpy, sys
     import pulumi
-    from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
+    from stacks.mocks import AwsMocks
 
     config, program = json.loads(sys.argv[1]), sys.argv[2]
-    declared = []
 
-    class BootstrapMocks(Mocks):
-        def new_resource(self, args: MockResourceArgs):
-            declared.append({"type": args.typ, "name": args.name, "inputs": args.inputs})
-            state = dict(args.inputs)
-            state.setdefault("arn", f"arn:aws:mock::{ACCOUNT}:{args.typ.split(':')[-1].lower()}/{args.name}")
-            state.setdefault("name", args.inputs.get("name", args.name))
-            if args.typ == "aws:s3/bucket:Bucket":
-                bucket = args.inputs.get("bucket") or args.name + "-abc123"
-                state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
-                return bucket, state
-            if args.typ == "aws:kms/key:Key":
-                state.update(keyId="key-1", arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/key-1")
-            return args.name + "-id", state
-
-        def call(self, args: MockCallArgs):
-            if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "ci"}
-            raise NotImplementedError(args.token)
-
-    pulumi.runtime.set_mocks(BootstrapMocks(), project="booking-bootstrap", stack="main", preview=False)
+    mocks = AwsMocks(config.get("aws:region", "us-east-1"))
+    pulumi.runtime.set_mocks(mocks, project="booking-bootstrap", stack="main", preview=False)
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
     exports = {}
     pulumi.export = lambda name, value: exports.__setitem__(name, value)
@@ -76,9 +57,13 @@ _RUNNER = textwrap.dedent(
         resolved = {k: _sync_await(pulumi.Output.from_input(v).future()) for k, v in exports.items()}
     except Exception as exc:  # noqa: BLE001 - reported to the test as data
         error, resolved = f"{type(exc).__name__}: {exc}", {}
+    declared = [
+        {"type": r.type, "name": r.name, "inputs": r.raw_inputs, "outputs": r.raw_outputs}
+        for r in mocks.resources
+    ]
     print(json.dumps({"resources": declared, "outputs": resolved, "error": error}, default=str))
     """
-).replace("ACCOUNT", repr(ACCOUNT))
+)
 
 BASE_CONFIG: dict[str, Any] = {
     "aws:region": "us-east-1",
@@ -144,7 +129,7 @@ def test_state_bucket_is_versioned_encrypted_private_and_tls_only(run: dict[str,
     sse = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     default = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "aws:kms"
-    assert default["kmsMasterKeyId"] == f"arn:aws:kms:us-east-1:{ACCOUNT}:key/key-1"
+    assert default["kmsMasterKeyId"] == one(run, "aws:kms/key:Key")["outputs"]["arn"]
 
     block = one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
@@ -194,7 +179,8 @@ def test_each_environment_role_trusts_only_its_github_environment(run: dict[str,
         trust = json.loads(roles[f"booking-deploy-{environment}"]["assumeRolePolicy"])
         (statement,) = statements_of(trust)
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        assert statement["Principal"]["Federated"].endswith("github-provider")
+        provider = one(run, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+        assert statement["Principal"]["Federated"] == provider["outputs"]["arn"]
         # Exact match on both claims; no StringLike anywhere, so no wildcard subject can slip in.
         assert statement["Condition"] == {
             "StringEquals": {

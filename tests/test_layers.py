@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,3 +34,15 @@ def test_no_component_imports_the_stack_program() -> None:
         for path in sorted((ROOT / "components").rglob("*.py"))
     }
     assert {path: mods for path, mods in offenders.items() if mods} == {}
+
+
+def test_one_mocks_implementation() -> None:
+    """What AWS would answer lives in stacks/mocks.py only; the offline runner and every test use it."""
+    implementations = []
+    for path in sorted(ROOT.glob("**/*.py")):
+        if ".venv" in path.parts or "node_modules" in path.parts:
+            continue
+        # By text, not by AST: a test may build a program in a string (tests/test_bootstrap.py did).
+        for name in re.findall(r"^\s*class (\w+)\([\w.]*Mocks\)", path.read_text(), re.MULTILINE):
+            implementations.append(f"{path.relative_to(ROOT)}:{name}")
+    assert implementations == ["stacks/mocks.py:AwsMocks"]

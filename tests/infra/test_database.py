@@ -13,10 +13,10 @@ from components.database import (
     postgres_parameters,
     valid_performance_insights_retention,
 )
-from tests.infra.mocks import CollectingMocks, Declared, run_component
+from stacks.mocks import AwsMocks, Declared
+from tests.infra.mocks import run_component
 
 ISOLATED = ["subnet-iso-a", "subnet-iso-b"]
-SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-AbCdEf"
 
 
 def _dev(**overrides: Any) -> DatabaseArgs:
@@ -46,7 +46,7 @@ def _prod(**overrides: Any) -> DatabaseArgs:
     return _dev(**values)
 
 
-def _run(args: DatabaseArgs) -> tuple[CollectingMocks, dict[str, Any]]:
+def _run(args: DatabaseArgs) -> tuple[AwsMocks, dict[str, Any]]:
     def build() -> dict[str, Any]:
         db = Database("database", args)
         return {
@@ -62,7 +62,7 @@ def _run(args: DatabaseArgs) -> tuple[CollectingMocks, dict[str, Any]]:
     return run_component(build)
 
 
-def _instance(mocks: CollectingMocks) -> Declared:
+def _instance(mocks: AwsMocks) -> Declared:
     return mocks.one("aws:rds/instance:Instance")
 
 
@@ -160,7 +160,7 @@ def test_instance_lives_in_the_isolated_subnet_group() -> None:
     mocks, _ = _run(_dev())
     group = mocks.one("aws:rds/subnetGroup:SubnetGroup")
     assert group.inputs["subnetIds"] == ISOLATED
-    assert _instance(mocks).inputs["dbSubnetGroupName"] == group.name + "-1a2b3c4"
+    assert _instance(mocks).inputs["dbSubnetGroupName"] == group.outputs["name"]
 
 
 def test_parameter_group_forces_ssl_and_logs_slow_queries_for_the_engine_family() -> None:
@@ -171,7 +171,7 @@ def test_parameter_group_forces_ssl_and_logs_slow_queries_for_the_engine_family(
         "rds.force_ssl": ("1", "pending-reboot"),
         "log_min_duration_statement": ("1000", "immediate"),
     }
-    assert _instance(mocks).inputs["parameterGroupName"] == group.name + "-1a2b3c4"
+    assert _instance(mocks).inputs["parameterGroupName"] == group.outputs["name"]
 
 
 def test_exported_logs_get_log_groups_with_retention() -> None:
@@ -207,7 +207,8 @@ def test_prod_is_multi_az_protected_and_keeps_a_final_snapshot() -> None:
     assert inputs["multiAz"] is True
     assert inputs["deletionProtection"] is True
     assert inputs["skipFinalSnapshot"] is False
-    assert inputs["finalSnapshotIdentifier"] == "booking-prod-db-final-a1b2c3d4"
+    suffix = mocks.one("random:index/randomId:RandomId").outputs["hex"]
+    assert inputs["finalSnapshotIdentifier"] == f"booking-prod-db-final-{suffix}"
     assert inputs["deleteAutomatedBackups"] is False
     assert inputs["backupRetentionPeriod"] == 7
     assert inputs["performanceInsightsRetentionPeriod"] == 31
@@ -226,10 +227,10 @@ def test_enhanced_monitoring_uses_a_role_rds_monitoring_can_assume() -> None:
     ]
     attachment = mocks.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert attachment.inputs["policyArn"] == ENHANCED_MONITORING_POLICY
-    assert attachment.inputs["role"] == role.inputs.get("name", role.name + "-1a2b3c4")
+    assert attachment.inputs["role"] == role.outputs["name"]
     inputs = _instance(mocks).inputs
     assert inputs["monitoringInterval"] == 60
-    assert inputs["monitoringRoleArn"] == f"arn:aws:iam:us-east-1:123456789012:{role.name}"
+    assert inputs["monitoringRoleArn"] == role.outputs["arn"]
 
 
 def test_performance_insights_can_be_switched_off() -> None:
@@ -240,14 +241,16 @@ def test_performance_insights_can_be_switched_off() -> None:
 
 
 def test_outputs_name_the_endpoint_and_the_rds_managed_secret() -> None:
-    _, values = _run(_dev())
+    mocks, values = _run(_dev())
+    answered = _instance(mocks).outputs
+    assert answered["address"].startswith("booking-dev-db.")
     assert type(values["port"]) is int
     assert values == {
-        "address": "booking-dev-db.abcdefghijkl.us-east-1.rds.amazonaws.com",
-        "endpoint": "booking-dev-db.abcdefghijkl.us-east-1.rds.amazonaws.com:5432",
+        "address": answered["address"],
+        "endpoint": f"{answered['address']}:5432",
         "port": 5432,
         "db_name": "booking",
         "identifier": "booking-dev-db",
         "master_username": "booking_admin",
-        "master_secret_arn": SECRET_ARN,
+        "master_secret_arn": answered["masterUserSecrets"][0]["secretArn"],
     }

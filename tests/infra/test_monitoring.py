@@ -33,6 +33,7 @@ from components.monitoring import (
     free_storage_threshold_bytes,
     lcu_rate_queries,
 )
+from stacks.mocks import AwsMocks, Declared
 from stacks.settings.alarms import ALARMS, FIELD_BY_KEY, parse_alarms
 
 ACCOUNT = "123456789012"
@@ -330,37 +331,11 @@ def test_saved_queries_use_the_api_log_fields() -> None:
 
 
 @dataclass
-class Declared:
-    type: str
-    name: str
-    inputs: dict[str, Any]
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[Declared] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        outputs = dict(args.inputs)
-        name = args.inputs.get("name", args.name)
-        if args.typ == "aws:kms/key:Key":
-            outputs |= {"arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0000-key", "keyId": "0000-key"}
-        elif args.typ == "aws:sns/topic:Topic":
-            outputs["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
-        elif args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            outputs["arn"] = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
-        self.resources.append(Declared(args.typ, args.name, dict(args.inputs)))
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
-@dataclass
 class Run:
     resources: list[Declared]
     outputs: dict[str, Any]
     urns: list[str]
+    mocks: AwsMocks
 
     def of_type(self, typ: str) -> list[Declared]:
         return [r for r in self.resources if r.type == typ]
@@ -375,7 +350,7 @@ class Run:
 
 
 def _run(**overrides: Any) -> Run:
-    mocks = Mocks()
+    mocks = AwsMocks(REGION)
     pulumi.runtime.set_mocks(mocks, project="booking", stack="test", preview=False)
     outputs: dict[str, Any] = {}
 
@@ -402,7 +377,7 @@ def _run(**overrides: Any) -> Run:
 
     build()
     monitor = pulumi.runtime.settings.SETTINGS.monitor
-    return Run(mocks.resources, outputs, list(monitor.resources))
+    return Run(mocks.resources, outputs, list(monitor.resources), mocks)
 
 
 @pytest.fixture(scope="module")
@@ -519,7 +494,8 @@ def test_every_alarm_notifies_the_alarms_topic_on_alarm_and_ok(run: Run) -> None
 def test_alarms_topic_is_encrypted_with_a_key_cloudwatch_may_use(run: Run) -> None:
     (topic,) = run.of_type("aws:sns/topic:Topic")
     (key,) = run.of_type("aws:kms/key:Key")
-    assert topic.inputs["kmsMasterKeyId"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0000-key"
+    key = run.mocks.one("aws:kms/key:Key")
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert "alias/aws/sns" not in json.dumps(topic.inputs)
     assert key.inputs["enableKeyRotation"] is True
     policy = json.loads(key.inputs["policy"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from components.notifier import (
     subscription_resource_suffix,
 )
 from components.types import EmailSubscription
+from stacks.mocks import AwsMocks, Declared
 from stacks.offline import DeclaredResource, OfflineRun, run_stack, stack_config
 from stacks.settings.notifications import parse_notifications
 from tests.ecs_sample_events import (
@@ -39,43 +39,6 @@ SERVICE = "api"
 SERVICE_ARN = service_arn(CLUSTER, SERVICE)
 
 
-@dataclass(frozen=True)
-class Declared:
-    type: str
-    name: str
-    inputs: dict[str, Any]
-
-
-class Recorder(pulumi.runtime.Mocks):
-    """Records what the component declares and answers with the ARNs AWS would assign."""
-
-    def __init__(self) -> None:
-        self.resources: list[Declared] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        inputs = dict(args.inputs)
-        name = str(inputs.get("name", args.name))  # the physical name when the component sets one
-        outputs = dict(inputs)
-        arn = {
-            "aws:sns/topic:Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
-            "aws:sqs/queue:Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
-            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
-            "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
-            "aws:lambda/function:Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-            "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}",
-        }.get(args.typ)
-        if arn:
-            outputs.setdefault("arn", arn)
-            outputs.setdefault("name", name)
-        if args.typ == "aws:sqs/queue:Queue":
-            outputs["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
-        self.resources.append(Declared(args.typ, args.name, inputs))
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 SUBSCRIPTIONS = (
     EmailSubscription("ops@example.com", "all"),
     EmailSubscription("oncall@example.com", "failures"),
@@ -83,7 +46,7 @@ SUBSCRIPTIONS = (
 
 
 def declare(**overrides: Any) -> tuple[list[Declared], dict[str, Any]]:
-    recorder = Recorder()
+    recorder = AwsMocks(REGION)
     pulumi.runtime.set_mocks(recorder, project="booking", stack="prod", preview=False)
     outputs: dict[str, Any] = {}
     args = DeployNotifierArgs(

@@ -16,7 +16,8 @@ from components.registry import (
     docker_platform,
     lifecycle_policy,
 )
-from tests.infra.mocks import REGISTRY_HOST, fake_digest, run_component
+from stacks.mocks import REGISTRY_HOST, AwsMocks
+from tests.infra.mocks import run_component
 
 DIGEST_URI = re.compile(r"^(?P<repo>[^@]+)@sha256:[0-9a-f]{64}$")
 
@@ -85,7 +86,7 @@ def test_docker_platform_follows_the_ecs_architecture() -> None:
 
 
 def test_digest_references() -> None:
-    digest = fake_digest("x")
+    digest = "sha256:" + "0123456789abcdef" * 4
     assert digest_image_uri("r.example/booking-dev-api", digest) == f"r.example/booking-dev-api@{digest}"
     assert digest_of_repo_digest(f"r.example/booking-dev-api@{digest}") == digest
     with pytest.raises(ValueError, match="sha256"):
@@ -155,7 +156,7 @@ def test_registry_args_reject_bad_values(context: Path, overrides: dict[str, Any
 # --- the component under mocks --------------------------------------------------------------------------
 
 
-def _run(args: RegistryArgs) -> tuple[Any, dict[str, Any], Registry]:
+def _run(args: RegistryArgs) -> tuple[AwsMocks, dict[str, Any], Registry]:
     holder: list[Registry] = []
 
     def build() -> dict[str, Any]:
@@ -225,7 +226,9 @@ def test_empty_tag_builds_for_the_service_architecture_and_pushes_to_the_repo(
     assert [c.args.get("registryId") for c in token_calls] == ["123456789012"]
     assert not [i for i in mocks.invokes if i.token == "aws:ecr/getImage:getImage"]
 
-    expected_digest = fake_digest(f"built:{REGISTRY_HOST}/booking-dev-api:{tag}")
+    # The digest ECR reports for the pushed build (docker's repoDigest), not the tag.
+    expected_digest = image.outputs["repoDigest"].split("@", 1)[1]
+    assert expected_digest.startswith("sha256:")
     assert values["image_digest"] == expected_digest
     assert values["image_uri"] == f"{REGISTRY_HOST}/booking-dev-api@{expected_digest}"
     assert DIGEST_URI.match(values["image_uri"])
@@ -244,7 +247,8 @@ def test_set_tag_resolves_the_pushed_tag_to_its_digest_without_building(context:
     assert lookups[0].args["imageTag"] == "v1.4.2"
     assert not [i for i in mocks.invokes if i.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken"]
 
-    digest = fake_digest("pushed:v1.4.2")
+    digest = lookups[0].result["imageDigest"]
+    assert digest.startswith("sha256:")
     assert values["image_tag"] == "v1.4.2"
     assert values["image_digest"] == digest
     assert values["image_uri"] == f"{REGISTRY_HOST}/booking-dev-api@{digest}"
@@ -254,5 +258,6 @@ def test_set_tag_resolves_the_pushed_tag_to_its_digest_without_building(context:
 def test_a_tag_mode_run_does_not_need_a_build_context(tmp_path: Path) -> None:
     # CI deploys a pushed tag from a checkout; the context path is not read in that mode.
     args = _args(tmp_path / "nowhere", image_tag="v2")
-    _, values, _ = _run(args)
-    assert values["image_uri"].endswith("@" + fake_digest("pushed:v2"))
+    mocks, values, _ = _run(args)
+    (lookup,) = [i for i in mocks.invokes if i.token == "aws:ecr/getImage:getImage"]
+    assert values["image_uri"].endswith("@" + lookup.result["imageDigest"])
