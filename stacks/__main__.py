@@ -11,9 +11,10 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import Watched, deployment_alarm_names
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.monitoring import Monitoring, MonitoringArgs, Watched, deployment_alarm_names
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.notifier import DeployNotifier, DeployNotifierArgs
 from components.registry import Registry, RegistryArgs

@@ -11,28 +11,23 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.alarms import AlarmSettings
-from components.monitoring import (
+from components.alarm_catalogue import alarm_definitions
+from components.alarms import (
     ALARM_SUFFIXES,
     DEPLOYMENT_ALARM_KEYS,
-    ERRORS_BY_ROUTE_QUERY,
-    LATENCY_BY_ROUTE_QUERY,
+    AlarmSettings,
     MetricStat,
-    Monitoring,
-    MonitoringArgs,
     Watched,
-    alarm_definitions,
     alarm_name,
     alarm_names,
-    alarm_topic_key_policy,
-    alarm_topic_policy,
     arn_partition,
-    dashboard_body,
     deployment_alarm_names,
     error_rate_queries,
     free_storage_threshold_bytes,
     lcu_rate_queries,
 )
+from components.dashboard import ERRORS_BY_ROUTE_QUERY, LATENCY_BY_ROUTE_QUERY, dashboard_body
+from components.monitoring import Monitoring, MonitoringArgs, alarm_topic_key_policy, alarm_topic_policy
 from stacks.mocks import AwsMocks, Declared
 from stacks.settings.alarms import ALARMS, FIELD_BY_KEY, parse_alarms
 

@@ -7,15 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.alarms import AlarmSettings
-from components.monitoring import (
-    ALARM_SUFFIXES,
-    ERRORS_BY_ROUTE_QUERY,
-    alarm_names,
-    alarm_topic_key_policy,
-    alarm_topic_policy,
-    deployment_alarm_names,
-)
+from components.alarms import ALARM_SUFFIXES, AlarmSettings, alarm_names, deployment_alarm_names
+from components.dashboard import ERRORS_BY_ROUTE_QUERY
+from components.monitoring import alarm_topic_key_policy, alarm_topic_policy
 from stacks.offline import OfflineRun, run_stack, stack_config
 from stacks.settings.alarms import FIELD_BY_KEY, parse_alarms
 
