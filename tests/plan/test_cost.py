@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.plan import cost
-from stacks.plan.model import alarm_metrics
+from stacks.plan.estimate import alarm_metrics
 
 TABLE = cost.load_prices()
 
