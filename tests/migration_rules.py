@@ -27,6 +27,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+# Where expand → migrate → contract is explained.
+MIGRATIONS_DOC = "see docs/operations.md"
+CONTRACT_HINT = f"make it a contract step ({MIGRATIONS_DOC})"
+
 # Operations the previous release cannot survive, and why.
 DESTRUCTIVE = {
     "drop_table": "drops a table the previous release still queries",
@@ -192,7 +196,7 @@ def check_migrations(paths: Iterable[Path]) -> list[Violation]:
         breaking = breaking_operations(upgrade, path) if upgrade else []
         if migration.contract_of is None:
             violations.extend(
-                Violation(v.path, v.line, v.operation, f"{v.reason}; make it a contract step (see README)")
+                Violation(v.path, v.line, v.operation, f"{v.reason}; {CONTRACT_HINT}")
                 for v in breaking
             )
             continue

@@ -1,4 +1,4 @@
-"""Every command in the README's delivery runbook refers to something real.
+"""Every command in the delivery runbook (docs/operations.md) refers to something real.
 
 Scripts exist and are executable; `--stack X` has a `Pulumi.X.yaml` (or one an earlier `cp` in the
 runbook creates); `pulumi config set` keys (and literal values) pass the real settings parsers;
@@ -28,7 +28,7 @@ from stacks.settings import ConfigError
 from stacks.settings.stack import parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+RUNBOOK = ROOT / "docs" / "operations.md"
 BOOTSTRAP = "stacks/bootstrap"
 PROBE: dict[str, bool] = {"__probe__": True}  # a value no field accepts: tells known from unknown keys
 
@@ -37,7 +37,7 @@ DELIVERY_RUNBOOK = ROOT / "docs" / "delivery-runbook.md"
 
 
 def runbook_text() -> str:
-    text = README.read_text()
+    text = RUNBOOK.read_text()
     start = text.index("<!-- section: delivery -->")
     end = text.find("<!-- section:", start + 1)
     # The first-run / stale-lock / promotion runbook is checked with the same rules.

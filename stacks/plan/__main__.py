@@ -1,4 +1,4 @@
-"""`python -m stacks.plan --stack prod [--diff dev] [--json] [--mermaid] [--write-readme]`.
+"""`python -m stacks.plan --stack prod [--diff dev] [--json] [--mermaid] [--write-docs]`.
 
 Exit status: 0 when the program ran and no mandatory guardrail is violated; 1 when the program failed
 or a mandatory guardrail (production stacks) is violated; 2 for bad command-line usage. Advisory
@@ -16,9 +16,9 @@ from pathlib import Path
 import yaml
 
 from stacks.plan.model import Plan, plan_stack
-from stacks.plan.render import as_json, diff, mermaid, replace_readme_block, text
+from stacks.plan.render import as_json, diff, mermaid, replace_diagram_block, text
 
-README = Path(__file__).resolve().parent.parent.parent / "README.md"
+ARCHITECTURE_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "architecture.md"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -48,9 +48,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--mermaid", action="store_true", help="print the component diagram (Mermaid)")
     parser.add_argument(
-        "--write-readme",
+        "--write-docs",
         action="store_true",
-        help="with --mermaid: replace the diagram embedded in README.md",
+        help="with --mermaid: replace the diagram embedded in docs/architecture.md",
     )
     return parser.parse_args(argv)
 
@@ -77,8 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(plan.error, file=sys.stderr)
             return 1
         diagram = mermaid(plan)
-        if args.write_readme:
-            README.write_text(replace_readme_block(README.read_text(), diagram))
+        if args.write_docs:
+            ARCHITECTURE_DOC.write_text(replace_diagram_block(ARCHITECTURE_DOC.read_text(), diagram))
         print(diagram, end="")
         return 0
     if args.json:

@@ -16,7 +16,7 @@ from stacks.offline import OfflineRun
 from stacks.plan import __main__ as cli
 from stacks.plan.cost import load_prices
 from stacks.plan.model import Inventory, build_plan, guardrails, plan_stack, records
-from stacks.plan.render import as_json, diff, mermaid, readme_diagram, text
+from stacks.plan.render import as_json, diff, embedded_diagram, mermaid, text
 from tests.plan.conftest import offline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -288,10 +288,11 @@ def test_diff_names_what_prod_adds_and_changes() -> None:
     assert "cost: $" in joined
 
 
-def test_readme_diagram_is_the_generated_one() -> None:
+def test_embedded_diagram_is_the_generated_one() -> None:
     generated = mermaid(build_plan(offline("dev")))
-    assert readme_diagram((REPO / "README.md").read_text()) == generated, (
-        "README's diagram is stale: run `python -m stacks.plan --stack dev --mermaid --write-readme`"
+    assert embedded_diagram((REPO / "docs" / "architecture.md").read_text()) == generated, (
+        "docs/architecture.md has a stale diagram: run "
+        "`python -m stacks.plan --stack dev --mermaid --write-docs`"
     )
 
 

@@ -1,0 +1,50 @@
+"""The README stays a front page, and every relative link in it and in docs/ leads somewhere real."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def github_anchor(heading: str) -> str:
+    """The fragment GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(document: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", document.read_text(), flags=re.S)
+    return {github_anchor(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
+def test_github_anchor() -> None:
+    assert github_anchor("Runbook: what to do when it fires") == "runbook-what-to-do-when-it-fires"
+    assert github_anchor("`booking:alarms`") == "bookingalarms"
+    assert github_anchor("Migrations: expand → migrate") == "migrations-expand--migrate"
+
+
+def test_readme_is_a_front_page() -> None:
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 250
+    assert "../" not in text, "the README must not send readers outside the repository"
+    for doc in ("architecture", "api", "config", "operations", "plan"):
+        assert f"(docs/{doc}.md" in text, doc
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(document: Path) -> None:
+    broken = []
+    for target in LINK.findall(document.read_text()):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        path, _, fragment = target.partition("#")
+        linked = (document.parent / path).resolve() if path else document
+        missing = not linked.is_relative_to(ROOT) or not linked.exists()
+        if missing or (fragment and linked.suffix == ".md" and fragment not in anchors(linked)):
+            broken.append(target)
+    assert broken == []
