@@ -21,5 +21,7 @@ def test_recorded_options_carry_no_source_position(dev: OfflineRun) -> None:
 
 def test_assets_are_recorded_by_content_not_by_memory_address(dev: OfflineRun) -> None:
     (function,) = dev.of_type("aws:lambda/function:Function")
-    handler = {"path": "lambda/deploy_notifier/handler.py"}
-    assert function.inputs["code"] == {"assets": {"handler.py": handler}}
+    assets = function.inputs["code"]["assets"]
+    assert assets["handler.py"] == {"path": "lambda/deploy_notifier/handler.py"}
+    # Every file by its path inside the repository, never a repr with a memory address.
+    assert all(set(a) == {"path"} and not a["path"].startswith("/") for a in assets.values())
