@@ -35,10 +35,31 @@ def _settings() -> Any:
         raise SystemExit(f"invalid environment: {problems}") from None
 
 
+def _database_error(command: str, settings: Any, exc: BaseException, hint: str = "") -> int:
+    """Print one line naming the command, the database (no password) and the error; exit code 1."""
+    from app.core.db import describe_database
+
+    reason = getattr(exc, "orig", None) or exc
+    first = (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+    print(f"{command}: database {describe_database(settings)}: {first}{hint}", file=sys.stderr)
+    return 1
+
+
+_MIGRATE_HINT = " (did you run `python -m app migrate`?)"
+
+
+def _db_errors() -> tuple[type[BaseException], ...]:
+    import sqlalchemy as sa
+
+    from app.core.db import DatabaseUnavailable
+
+    return (sa.exc.SQLAlchemyError, DatabaseUnavailable, OSError)
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     from sqlalchemy.pool import NullPool
 
-    from app.core.db import make_engine, wait_for_database
+    from app.core.db import describe_database, make_engine, wait_for_database
     from app.core.migrations import upgrade
 
     settings = _settings()
@@ -47,9 +68,11 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
         # Tasks may start before the database accepts connections (first deploy, failover).
         wait_for_database(engine, timeout=float(os.environ.get("DB_WAIT_SECONDS", "60")))
         upgrade(engine)
+    except _db_errors() as exc:
+        return _database_error("migrate", settings, exc)
     finally:
         engine.dispose()
-    print("database schema is up to date", file=sys.stderr)
+    print(f"database schema is up to date: {describe_database(settings)}", file=sys.stderr)
     return 0
 
 
@@ -57,7 +80,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
     from pydantic import ValidationError
 
-    from app.core.db import make_engine, make_sessionmaker, session_scope
+    from app.core.db import describe_database, make_engine, make_sessionmaker, session_scope
     from app.core.security import hash_password
     from app.models import User
     from app.schemas import UserCreate
@@ -68,7 +91,8 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"create-admin: {problems}", file=sys.stderr)
         return 2
-    engine = make_engine(_settings())
+    settings = _settings()
+    engine = make_engine(settings)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             email = body.email.lower()
@@ -80,15 +104,11 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 user.is_admin = True
                 user.hashed_password = hash_password(body.password)
                 action = "updated"
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
-        print(
-            f"create-admin: database error (did you run `python -m app migrate`?): {exc.orig}",
-            file=sys.stderr,
-        )
-        return 1
+    except _db_errors() as exc:
+        return _database_error("create-admin", settings, exc, _MIGRATE_HINT)
     finally:
         engine.dispose()
-    print(f"admin {email} {action}")
+    print(f"admin {email} {action} in {describe_database(settings)}")
     return 0
 
 
@@ -105,10 +125,11 @@ DEMO_FLIGHTS = [
 def cmd_seed_demo(_args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
-    from app.core.db import make_engine, make_sessionmaker, session_scope
+    from app.core.db import describe_database, make_engine, make_sessionmaker, session_scope
     from app.models import Flight
 
-    engine = make_engine(_settings())
+    settings = _settings()
+    engine = make_engine(settings)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     created = 0
     try:
@@ -132,14 +153,14 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
                         )
                     )
                     created += 1
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
-        print(
-            f"seed-demo: database error (did you run `python -m app migrate`?): {exc.orig}", file=sys.stderr
-        )
-        return 1
+    except _db_errors() as exc:
+        return _database_error("seed-demo", settings, exc, _MIGRATE_HINT)
     finally:
         engine.dispose()
-    print(f"seed-demo: {created} flights added ({len(DEMO_FLIGHTS) - created} already there)")
+    print(
+        f"seed-demo: {created} flights added ({len(DEMO_FLIGHTS) - created} already there)"
+        f" in {describe_database(settings)}"
+    )
     return 0
 
 

@@ -9,11 +9,15 @@ from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, status
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from app.api.routes import auth, bookings, flights, holds, ops
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseUnavailable, make_engine, make_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.limits import BodySizeLimitMiddleware
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.seats import FlightDeparted
 from app.web import install_web
@@ -33,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    application = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the installed fastapi-offline package
+    # (under /static-offline-docs), so they work without reaching a CDN.
+    application = FastAPIOffline(
         title="Booking API",
         version="1.0.0",
         description="Flights, seat holds and bookings.",
@@ -49,7 +55,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.warning("JWT_SECRET is not set; using a random per-process signing key")
         application.state.jwt_secret = secrets.token_urlsafe(32)
 
+    # The last added is outermost: the log sees every answer, and CORS headers go on 413s too.
+    application.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    if settings.cors_origins:
+        application.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Idempotent-Replayed", "Retry-After"],
+            max_age=600,
+        )
     application.add_middleware(RequestLogMiddleware)
+    install_error_handlers(application)
     for module in (ops, auth, flights, holds, bookings):
         application.include_router(module.router)
     install_web(application)

@@ -70,6 +70,8 @@ class Flight(Base):
         sa.CheckConstraint("seat_rows > 0", name="positive_rows"),
         sa.CheckConstraint("fare >= 0", name="non_negative_fare"),
         sa.Index("ix_flights_route_departure", "origin", "destination", "departure_at"),
+        # One flight number departs at most once at a given time (migration 0002).
+        sa.Index("uq_flights_number_departure", "number", "departure_at", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,9 +84,16 @@ class Flight(Base):
     seat_letters: Mapped[str] = mapped_column(sa.String(10))
     fare: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 'scheduled' or 'cancelled' (by an admin: its holds released, its bookings cancelled).
+    status: Mapped[str] = mapped_column(sa.String(16), default="scheduled", server_default="scheduled")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def seat_labels(self) -> list[str]:
-        return [f"{row}{letter}" for row in range(1, self.seat_rows + 1) for letter in self.seat_letters]
+        return seat_labels(self.seat_rows, self.seat_letters)
+
+
+def seat_labels(rows: int, letters: str) -> list[str]:
+    return [f"{row}{letter}" for row in range(1, rows + 1) for letter in letters]
 
 
 class Hold(Base):
@@ -120,6 +129,15 @@ class Booking(Base):
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who cancelled: 'customer' (or the admin for them) or 'airline' (the flight was cancelled).
+    # The status column keeps 'cancelled' either way, so the previous release still reads it.
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(16))
+
+    @property
+    def api_status(self) -> str:
+        if self.status == "cancelled" and self.cancelled_by == "airline":
+            return "cancelled_by_airline"
+        return self.status
 
     passengers: Mapped[list[Passenger]] = relationship(
         back_populates="booking", order_by="Passenger.id", lazy="selectin", cascade="all, delete-orphan"

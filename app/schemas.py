@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -17,10 +17,28 @@ SEAT_RE = re.compile(r"^([1-9][0-9]{0,2})([A-Z])$")
 MAX_SEATS_PER_REQUEST = 9
 
 
+# NUL is refused by PostgreSQL text, lone surrogates cannot be encoded as UTF-8 at all, and other
+# control characters have no business in names or credentials: refuse them all, on every backend.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def has_unstorable_chars(value: str) -> bool:
+    return _UNSTORABLE.search(value) is not None
+
+
+def _plain_text(value: str) -> str:
+    if has_unstorable_chars(value):
+        raise ValueError("must not contain control characters (such as NUL) or unpaired surrogates")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+
+
 def _seat(value: str) -> str:
     value = value.strip().upper()
     if not SEAT_RE.match(value):
-        raise ValueError(f"seat {value!r} is not a seat label like '12A' (row number, then seat letter)")
+        raise ValueError("not a seat label like '12A' (row number, then seat letter)")
     return value
 
 
@@ -42,9 +60,13 @@ SeatList = Annotated[
 
 
 def _aware(value: datetime) -> datetime:
+    """Timezone-aware, and representable in UTC (0001-01-01T00:00+01:00 is not: it is in year 0)."""
     if value.tzinfo is None:
         raise ValueError("must include a time zone, e.g. 2030-01-31T08:00:00Z")
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the range of representable UTC times") from None
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
@@ -54,7 +76,7 @@ AirportCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="IATA airp
 # --- auth -----------------------------------------------------------------------------------------
 class UserCreate(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=8, max_length=128)
+    password: PlainText = Field(min_length=8, max_length=128)
 
 
 class UserOut(BaseModel):
@@ -71,15 +93,25 @@ class Token(BaseModel):
 
 
 # --- flights ----------------------------------------------------------------------------------------
+Rows = Annotated[int, Field(ge=1, le=99, description="number of seat rows")]
+SeatLetters = Annotated[
+    str, Field(pattern=r"^[A-Z]{1,10}$", description="seat letters of a row, e.g. ABCDEF")
+]
+Fare = Annotated[
+    Decimal, Field(ge=0, le=100000, max_digits=8, decimal_places=2, description="price of one seat")
+]
+FlightStatus = Literal["scheduled", "cancelled"]
+
+
 class FlightCreate(BaseModel):
     number: str = Field(pattern=r"^[A-Z0-9]{2}[0-9]{1,4}$", description="e.g. BK101")
     origin: AirportCode
     destination: AirportCode
     departure_at: AwareDatetime
     arrival_at: AwareDatetime
-    rows: int = Field(ge=1, le=99, description="number of seat rows")
-    seat_letters: str = Field(pattern=r"^[A-Z]{1,10}$", description="seat letters of a row, e.g. ABCDEF")
-    fare: Decimal = Field(ge=0, le=100000, decimal_places=2, description="price of one seat")
+    rows: Rows
+    seat_letters: SeatLetters
+    fare: Fare
 
     @model_validator(mode="after")
     def _check(self) -> FlightCreate:
@@ -88,6 +120,23 @@ class FlightCreate(BaseModel):
         if self.arrival_at <= self.departure_at:
             raise ValueError("arrival_at must be after departure_at")
         if len(set(self.seat_letters)) != len(self.seat_letters):
+            raise ValueError("seat_letters must not repeat a letter")
+        return self
+
+
+class FlightUpdate(BaseModel):
+    """Fields to change; absent (or null) ones stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    departure_at: AwareDatetime | None = None
+    arrival_at: AwareDatetime | None = None
+    rows: Rows | None = None
+    seat_letters: SeatLetters | None = None
+    fare: Fare | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> FlightUpdate:
+        if self.seat_letters is not None and len(set(self.seat_letters)) != len(self.seat_letters):
             raise ValueError("seat_letters must not repeat a letter")
         return self
 
@@ -104,6 +153,8 @@ class FlightOut(BaseModel):
     fare: Decimal
     seats_total: int
     seats_available: int
+    status: FlightStatus
+    cancelled_at: datetime | None
 
 
 class FlightPage(BaseModel):
@@ -122,6 +173,7 @@ class SeatOut(BaseModel):
 
 class SeatMap(BaseModel):
     flight_id: int
+    status: FlightStatus
     rows: int
     seat_letters: str
     seats: list[SeatOut]
@@ -143,7 +195,7 @@ class HoldOut(BaseModel):
 # --- bookings ---------------------------------------------------------------------------------------
 class PassengerIn(BaseModel):
     seat: SeatLabel
-    name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    name: PlainText = Field(min_length=1, max_length=100, pattern=r"\S")
 
 
 class BookingCreate(BaseModel):
@@ -177,7 +229,8 @@ class BookingOut(BaseModel):
     reference: str
     flight_id: int
     user_id: int
-    status: Literal["confirmed", "cancelled"]
+    # 'cancelled_by_airline' when the flight was cancelled (stored as status + cancelled_by).
+    status: Literal["confirmed", "cancelled", "cancelled_by_airline"] = Field(validation_alias="api_status")
     total_fare: Decimal
     passengers: list[PassengerOut]
     created_at: datetime

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# An unset DATABASE_URL means the embedded default: a SQLite file under /tmp, the only writable
-# path in the container (run-local points it at ./.local/booking.db instead).
-DEFAULT_SQLITE_URL = "sqlite:////tmp/booking.db"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_sqlite_url(root: Path = PROJECT_ROOT) -> str:
+    """The database used when neither DATABASE_URL nor DB_HOST is set.
+
+    In a source checkout (pyproject.toml beside app/) it is the checkout's `.local/booking.db`, the
+    file `scripts/run-local` serves, whatever directory a command runs from, so `python -m app
+    create-admin` and the local server always share it. In the image (only app/ is copied) it is a
+    file under /tmp, the only writable path there.
+    """
+    if (root / "pyproject.toml").is_file():
+        return f"sqlite:///{root / '.local' / 'booking.db'}"
+    return "sqlite:////tmp/booking.db"
+
+
+DEFAULT_SQLITE_URL = default_sqlite_url()
 
 
 class Settings(BaseSettings):
@@ -36,6 +51,11 @@ class Settings(BaseSettings):
     JWT_TTL_MINUTES: int = Field(default=60, ge=1, le=7 * 24 * 60)
     HOLD_TTL_SECONDS: int = Field(default=600, ge=1, le=24 * 3600)
 
+    # Request bodies larger than this are refused with 413 before they are parsed.
+    MAX_BODY_BYTES: int = Field(default=64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Comma-separated origins allowed to call the API from a browser (CORS); empty: none.
+    CORS_ORIGINS: str = ""
+
     LOG_LEVEL: str = "INFO"
     PORT: int = Field(default=8000, ge=1, le=65535)
     WEB_CONCURRENCY: int = Field(default=2, ge=1, le=64)
@@ -44,6 +64,10 @@ class Settings(BaseSettings):
     # GRACEFUL_TIMEOUT_SECONDS. The task's stopTimeout covers both (app/core/draining.py).
     DRAIN_SECONDS: float = Field(default=0, ge=0, le=110)
     GRACEFUL_TIMEOUT_SECONDS: int = Field(default=20, ge=1, le=110)
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.CORS_ORIGINS.split(",") if o.strip()]
 
     @property
     def is_sqlite(self) -> bool:

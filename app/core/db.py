@@ -7,6 +7,7 @@ the connection retried once, so a rotation costs one failed attempt rather than 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -14,6 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -100,6 +102,11 @@ def database_url(settings: Settings) -> sa.URL:
     return make_url(DEFAULT_SQLITE_URL)
 
 
+def describe_database(settings: Settings) -> str:
+    """The database the settings point at, for messages: the URL without its password."""
+    return database_url(settings).render_as_string(hide_password=True)
+
+
 def _is_auth_failure(exc: BaseException) -> bool:
     sqlstate = getattr(exc, "sqlstate", None)
     if sqlstate in ("28P01", "28000"):
@@ -168,6 +175,11 @@ def _use_secret_credentials(engine: Engine, credentials: SecretCredentials) -> N
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        # The default file lives in a directory (.local/) that may not exist yet; if it cannot be
+        # made, connecting fails with an error that names the database.
+        with contextlib.suppress(OSError):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # SQLite has a single writer and its busy handler is a sleep loop, not a queue: competing
     # connections starve each other into "database is locked". One connection per process makes
     # requests queue fairly on the pool instead (and `serve` runs one worker on SQLite).

@@ -51,7 +51,7 @@ def test_migrate_is_idempotent(empty_db: str) -> None:
     assert main(["migrate"]) == 0
     assert main(["migrate"]) == 0
     assert query(empty_db, sa.select(sa.text("version_num")).select_from(sa.text("alembic_version"))) == [
-        "0001"
+        "0002"
     ]
 
 

@@ -30,7 +30,7 @@ TABLES = {"users", "flights", "holds", "bookings", "passengers", "seat_claims"}
 
 def test_database_url_selection() -> None:
     assert database_url(Settings(DATABASE_URL="sqlite:///./x.db")).render_as_string() == "sqlite:///./x.db"
-    assert database_url(Settings()).render_as_string() == "sqlite:////tmp/booking.db"
+    assert database_url(Settings()).render_as_string() == f"sqlite:///{REPO}/.local/booking.db"
     url = database_url(Settings(DATABASE_URL="postgresql://u:p@h:5432/d"))
     assert url.drivername == "postgresql+psycopg"
     assembled = database_url(
@@ -98,7 +98,7 @@ def test_migrations_upgrade_downgrade_upgrade(
     upgrade(engine)
     assert tables(engine) == TABLES
     with engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0001"
+        assert current_revision(conn) == head_revision() == "0002"
     engine.dispose()
 
 

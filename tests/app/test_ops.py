@@ -29,7 +29,7 @@ def test_healthz(api: Api) -> None:
 def test_readyz_when_migrated(api: Api) -> None:
     r = api.client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "revision": "0001"}
+    assert r.json() == {"status": "ready", "revision": "0002"}
 
 
 def test_readyz_is_503_when_schema_is_behind(api: Api) -> None:
@@ -38,7 +38,7 @@ def test_readyz_is_503_when_schema_is_behind(api: Api) -> None:
     r = api.client.get("/readyz")
     assert r.status_code == 503
     assert r.headers["Retry-After"] == "5"
-    assert "expected 0001" in r.json()["detail"]
+    assert "expected 0002" in r.json()["detail"]
 
 
 def test_openapi_lists_the_contract(api: Api) -> None:

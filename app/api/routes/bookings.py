@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Annotated, Any, cast
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, HTTPException, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Response, status
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep
-from app.api.routes.flights import ensure_seats_exist, get_flight_or_404
+from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_or_404
+from app.api.routes.holds import is_hold_id
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
@@ -61,7 +62,9 @@ def create_booking(
     session: SessionDep,
     user: CurrentUser,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")
+    ] = None,
 ) -> Booking:
     """Book seats now (`flight_id`) or confirm a hold (`hold_id`), with one passenger per seat.
 
@@ -78,7 +81,7 @@ def create_booking(
     seats = body.seats
     hold: Hold | None = None
     if body.hold_id is not None:
-        hold = session.get(Hold, body.hold_id)
+        hold = session.get(Hold, body.hold_id) if is_hold_id(body.hold_id) else None
         if hold is None or hold.user_id != user.id:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"hold {body.hold_id} not found")
         if sorted(seats) != sorted(hold.seat_list):
@@ -90,7 +93,8 @@ def create_booking(
     else:
         assert body.flight_id is not None
         flight_id = body.flight_id
-    flight = get_flight_or_404(session, flight_id)
+    flight = get_flight_or_404(session, flight_id, lock="share")
+    ensure_open(flight)
     ensure_seats_exist(flight, seats)
 
     ensure_not_departed(flight, now)
@@ -158,6 +162,23 @@ def list_bookings(
     )
 
 
+BookingReference = Annotated[
+    str, Path(min_length=1, max_length=64, description="the 8-character booking reference")
+]
+
+
+@router.get("/by-reference/{reference}", response_model=BookingOut)
+def get_booking_by_reference(reference: BookingReference, session: SessionDep, user: CurrentUser) -> Booking:
+    """The booking with this reference (case-insensitive), for its owner or an admin; else 404."""
+    wanted = reference.strip().upper()
+    booking = None
+    if len(wanted) == 8 and all(c in REFERENCE_ALPHABET for c in wanted):
+        booking = session.scalar(sa.select(Booking).where(Booking.reference == wanted))
+    if booking is None or (booking.user_id != user.id and not user.is_admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no booking with that reference")
+    return booking
+
+
 @router.get("/{booking_id}", response_model=BookingOut)
 def get_booking(booking_id: BookingId, session: SessionDep, user: CurrentUser) -> Booking:
     return get_visible_booking(session, booking_id, user)
@@ -169,6 +190,7 @@ def cancel_booking(booking_id: BookingId, session: SessionDep, user: CurrentUser
     booking = get_visible_booking(session, booking_id, user)
     if booking.status != "cancelled":
         booking.status = "cancelled"
+        booking.cancelled_by = "customer"
         booking.cancelled_at = utcnow()
         session.execute(sa.delete(SeatClaim).where(SeatClaim.booking_id == booking.id))
         session.commit()

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.api.conditional import conditional_json
 from app.api.deps import AdminUser, FlightId, Limit, Offset, SessionDep
-from app.models import Flight, SeatClaim, utcnow
-from app.schemas import FlightCreate, FlightOut, FlightPage, SeatMap, SeatOut
+from app.models import Booking, Flight, Hold, SeatClaim, seat_labels, utcnow
+from app.schemas import FlightCreate, FlightOut, FlightPage, FlightUpdate, SeatMap, SeatOut
 from app.seats import invalid_seats, live_claim, seat_sort_key, taken_seats
 
 router = APIRouter(prefix="/flights", tags=["flights"])
@@ -29,15 +29,30 @@ def flight_out(flight: Flight, taken: int) -> FlightOut:
         seat_letters=flight.seat_letters,
         fare=flight.fare,
         seats_total=total,
-        seats_available=total - taken,
+        seats_available=0 if flight.status == "cancelled" else total - taken,
+        status=flight.status,  # type: ignore[arg-type]
+        cancelled_at=flight.cancelled_at,
     )
 
 
-def get_flight_or_404(session: Session, flight_id: int) -> Flight:
-    flight = session.get(Flight, flight_id)
+def get_flight_or_404(session: Session, flight_id: int, *, lock: str | None = None) -> Flight:
+    """The flight, or 404. `lock="share"` (claiming seats) or `"update"` (changing the flight, its
+    layout or status) locks its row on PostgreSQL, so a cancellation or layout change and a hold or
+    booking on the same flight never interleave; SQLite already runs one writer at a time."""
+    if lock is None:
+        flight = session.get(Flight, flight_id)
+    else:
+        flight = session.get(
+            Flight, flight_id, with_for_update={"read": lock == "share"}, populate_existing=True
+        )
     if flight is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"flight {flight_id} not found")
     return flight
+
+
+def ensure_open(flight: Flight) -> None:
+    if flight.status == "cancelled":
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"flight {flight.number} is cancelled")
 
 
 def ensure_seats_exist(flight: Flight, seats: list[str]) -> None:
@@ -63,8 +78,19 @@ def create_flight(body: FlightCreate, session: SessionDep, _admin: AdminUser) ->
         fare=body.fare,
     )
     session.add(flight)
-    session.commit()
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise duplicate_flight(body.number, body.departure_at) from None
     return flight_out(flight, 0)
+
+
+def duplicate_flight(number: str, departure_at: datetime) -> HTTPException:
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail=f"flight {number} departing {departure_at.isoformat()} already exists",
+    )
 
 
 @router.get("", response_model=FlightPage)
@@ -73,10 +99,18 @@ def list_flights(
     origin: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="IATA code")] = None,
     destination: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="IATA code")] = None,
     departure_date: Annotated[date | None, Query(alias="date", description="UTC departure date")] = None,
+    include_past: Annotated[
+        bool, Query(description="also list flights that have departed or were cancelled")
+    ] = False,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> FlightPage:
+    """Flights by departure time. Departed and cancelled flights only with `include_past=true`."""
+    now = utcnow()
     conditions: list[sa.ColumnElement[bool]] = []
+    if not include_past:
+        conditions.append(Flight.departure_at > now)
+        conditions.append(Flight.status != "cancelled")
     if origin:
         conditions.append(Flight.origin == origin)
     if destination:
@@ -84,13 +118,14 @@ def list_flights(
     if departure_date:
         start = datetime.combine(departure_date, time.min, tzinfo=UTC)
         conditions.append(Flight.departure_at >= start)
-        conditions.append(Flight.departure_at < start + timedelta(days=1))
+        if departure_date < date.max:  # the day after 9999-12-31 does not exist
+            conditions.append(Flight.departure_at < start + timedelta(days=1))
     total = session.scalar(sa.select(sa.func.count()).select_from(Flight).where(*conditions)) or 0
     query = sa.select(Flight).where(*conditions).order_by(Flight.departure_at, Flight.id)
     flights = session.scalars(query.limit(limit).offset(offset)).all()
     counts = session.execute(
         sa.select(SeatClaim.flight_id, sa.func.count())
-        .where(SeatClaim.flight_id.in_([f.id for f in flights]), live_claim(utcnow()))
+        .where(SeatClaim.flight_id.in_([f.id for f in flights]), live_claim(now))
         .group_by(SeatClaim.flight_id)
     )
     taken = {flight_id: count for flight_id, count in counts}
@@ -106,14 +141,86 @@ def get_flight(flight_id: FlightId, session: SessionDep) -> FlightOut:
 
 @router.get("/{flight_id}/seats", response_model=SeatMap, responses={304: {"description": "unchanged"}})
 def seat_map(flight_id: FlightId, session: SessionDep, request: Request) -> Response:
-    """The seat map, with an ETag: send it back in If-None-Match to get a 304 while nothing changed."""
+    """The seat map, with an ETag: send it back in If-None-Match to get a 304 while nothing changed.
+    Every seat of a cancelled flight shows unavailable (its map is closed)."""
     flight = get_flight_or_404(session, flight_id)
-    taken = taken_seats(session, flight.id, utcnow())
+    closed = flight.status == "cancelled"
+    taken = set() if closed else taken_seats(session, flight.id, utcnow())
     seats = [
-        SeatOut(seat=label, row=seat_sort_key(label)[0], letter=label[-1], available=label not in taken)
+        SeatOut(
+            seat=label,
+            row=seat_sort_key(label)[0],
+            letter=label[-1],
+            available=not closed and label not in taken,
+        )
         for label in flight.seat_labels()
     ]
     return conditional_json(
         request,
-        SeatMap(flight_id=flight.id, rows=flight.seat_rows, seat_letters=flight.seat_letters, seats=seats),
+        SeatMap(
+            flight_id=flight.id,
+            status=flight.status,  # type: ignore[arg-type]
+            rows=flight.seat_rows,
+            seat_letters=flight.seat_letters,
+            seats=seats,
+        ),
     )
+
+
+@router.patch("/{flight_id}", response_model=FlightOut)
+def update_flight(
+    flight_id: FlightId, body: FlightUpdate, session: SessionDep, _admin: AdminUser
+) -> FlightOut:
+    """Change times, fare or seat layout. A layout that would drop a held or booked seat is a 409;
+    a new fare applies to bookings made from now on."""
+    flight = get_flight_or_404(session, flight_id, lock="update")
+    ensure_open(flight)
+    departure = body.departure_at or flight.departure_at
+    arrival = body.arrival_at or flight.arrival_at
+    if arrival <= departure:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"arrival_at ({arrival.isoformat()}) must be after departure_at ({departure.isoformat()})",
+        )
+    now = utcnow()
+    rows = body.rows if body.rows is not None else flight.seat_rows
+    letters = body.seat_letters if body.seat_letters is not None else flight.seat_letters
+    if (rows, letters) != (flight.seat_rows, flight.seat_letters):
+        remaining = set(seat_labels(rows, letters))
+        dropped = sorted(taken_seats(session, flight.id, now) - remaining, key=seat_sort_key)
+        if dropped:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"the new layout drops held or booked seats: {', '.join(dropped[:20])}",
+            )
+    flight.departure_at, flight.arrival_at = departure, arrival
+    flight.seat_rows, flight.seat_letters = rows, letters
+    if body.fare is not None:
+        flight.fare = body.fare
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise duplicate_flight(flight.number, departure) from None
+    return flight_out(flight, len(taken_seats(session, flight.id, now)))
+
+
+@router.post("/{flight_id}/cancel", response_model=FlightOut)
+def cancel_flight(flight_id: FlightId, session: SessionDep, _admin: AdminUser) -> FlightOut:
+    """Cancel the flight, in one transaction: its holds are released, every confirmed booking
+    becomes `cancelled_by_airline`, and its seat map closes (no new holds or bookings). Repeating
+    it changes nothing."""
+    flight = get_flight_or_404(session, flight_id, lock="update")
+    if flight.status != "cancelled":
+        now = utcnow()
+        session.execute(sa.delete(SeatClaim).where(SeatClaim.flight_id == flight.id))
+        session.execute(sa.delete(Hold).where(Hold.flight_id == flight.id))
+        session.execute(
+            sa.update(Booking)
+            .where(Booking.flight_id == flight.id, Booking.status == "confirmed")
+            .values(status="cancelled", cancelled_by="airline", cancelled_at=now)
+        )
+        flight.status = "cancelled"
+        flight.cancelled_at = now
+        session.commit()
+    return flight_out(flight, 0)

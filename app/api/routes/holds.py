@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, FlightId, HoldId, SessionDep, SettingsDep
-from app.api.routes.flights import ensure_seats_exist, get_flight_or_404
+from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_or_404
 from app.core.metrics import SEAT_CONFLICTS
 from app.models import Hold, User, utcnow
 from app.schemas import HoldCreate, HoldOut
@@ -27,8 +27,17 @@ def hold_out(hold: Hold) -> HoldOut:
     )
 
 
+def is_hold_id(value: str) -> bool:
+    """Hold ids are UUIDs; anything else cannot name a hold (and never reaches the database)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def get_own_hold(session: Session, hold_id: str, user: User) -> Hold:
-    hold = session.get(Hold, hold_id)
+    hold = session.get(Hold, hold_id) if is_hold_id(hold_id) else None
     if hold is None or (hold.user_id != user.id and not user.is_admin):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"hold {hold_id} not found")
     return hold
@@ -39,7 +48,8 @@ def create_hold(
     flight_id: FlightId, body: HoldCreate, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> HoldOut:
     """Hold all the seats or none of them, until `expires_at`; then confirm with POST /bookings."""
-    flight = get_flight_or_404(session, flight_id)
+    flight = get_flight_or_404(session, flight_id, lock="share")
+    ensure_open(flight)
     ensure_seats_exist(flight, body.seats)
     now = utcnow()
     ensure_not_departed(flight, now)
