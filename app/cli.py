@@ -204,7 +204,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             options = {
                 "bind": f"{args.host}:{port}",
                 "workers": workers,
-                "worker_class": "uvicorn_worker.UvicornWorker",
+                # uvicorn's worker, minus a misleading "Bad file descriptor" line at every stop.
+                "worker_class": "app.core.worker.BookingUvicornWorker",
                 # After the drain, in-flight requests get this long; the task's stopTimeout covers
                 # DRAIN_SECONDS + this (stacks validate it), after which ECS sends SIGKILL.
                 "graceful_timeout": settings.GRACEFUL_TIMEOUT_SECONDS,

@@ -36,6 +36,11 @@ def _find_bindir() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+# Administrative connections (create/drop databases and roles) wait this long for the server: on a
+# heavily loaded 2-core machine a fresh connection (fork + SCRAM) can take well over 5 s.
+ADMIN_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("BOOKING_PG_ADMIN_CONNECT_TIMEOUT", "60"))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -70,7 +75,7 @@ class PgServer:
             password=self.password,
             dbname=dbname,
             autocommit=True,
-            connect_timeout=5,
+            connect_timeout=ADMIN_CONNECT_TIMEOUT_SECONDS,
         )
 
     def create_database(self, name: str, owner: str | None = None, template: str | None = None) -> str:
@@ -199,7 +204,7 @@ def start_pg_server() -> tuple[PgServer, Path]:
         f.write(conf)
     server = PgServer("127.0.0.1", port, "postgres", password, bindir, datadir, run_as)
     server.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while True:
         try:
             server.connect().close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.server
+import signal
 import subprocess
 import sys
+import time
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +102,44 @@ def test_seed_demo_is_idempotent(empty_db: str, capsys: pytest.CaptureFixture[st
     assert len(query(empty_db, sa.select(Flight.id))) == 5
 
 
+@pytest.mark.parametrize("command", [["create-admin", "--email", "a@example.com", "--password", "pw-123456"], ["seed-demo"]])
+def test_errors_name_the_database_without_its_password(
+    empty_db: str, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before `migrate` the tables are missing: the error says which database was used."""
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    shown = sa.make_url(empty_db)
+    assert shown.database is not None and shown.database in err
+    if shown.password:
+        assert str(shown.password) not in err
+        assert "***" in err
+    assert "python -m app migrate" in err
+
+
+def test_migrate_error_names_the_database(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://booker:s3cret-pw@127.0.0.1:{port}/bookingdb")
+    monkeypatch.setenv("DB_WAIT_SECONDS", "0")
+    assert main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}/bookingdb" in err
+    assert "s3cret-pw" not in err
+
+
+def test_commands_default_to_the_database_run_local_serves(tmp_path: Path) -> None:
+    """Without DATABASE_URL/DB_HOST every command uses the checkout's .local/booking.db, which is
+    what scripts/run-local serves (it no longer picks a file of its own), from any directory."""
+    from app.core.config import PROJECT_ROOT, default_sqlite_url
+
+    assert default_sqlite_url() == f"sqlite:///{PROJECT_ROOT / '.local' / 'booking.db'}"
+    assert PROJECT_ROOT == REPO
+    # Outside a checkout (the image holds app/ only) the one writable place is /tmp.
+    assert default_sqlite_url(tmp_path) == "sqlite:////tmp/booking.db"
+    script = [line for line in (REPO / "scripts" / "run-local").read_text().splitlines() if not line.startswith("#")]
+    assert not any("DATABASE_URL=" in line for line in script)
+
+
 class _Status(http.server.BaseHTTPRequestHandler):
     status = 200
 
@@ -149,6 +189,27 @@ def test_serve_migrates_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     assert server.process.returncode == 0
     log = server.log()
     assert '"request_id": "from-alb-1"' in log
+    assert "Shutting down: Master" in log
+    assert "Bad file descriptor" not in log
+
+
+@pytest.mark.slow
+def test_serve_stops_promptly_and_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """SIGINT to the gunicorn master alone (Ctrl-C) stops `serve` like SIGTERM: in well under the
+    20 s graceful timeout, exit code 0, and no "SIGKILL ... out of memory" or "Bad file descriptor"
+    lines (gunicorn's own SIGINT handling produced both, after waiting the full timeout)."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "JWT_SECRET": JWT_SECRET}
+    with live_server(env, tmp_path / "serve.log", workers=1) as server:
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(timeout=30)
+        elapsed = time.monotonic() - started
+    log = server.log()
+    assert server.process.returncode == 0, log
+    assert elapsed < 10, log
+    for misleading in ("SIGKILL", "out of memory", "Bad file descriptor"):
+        assert misleading not in log, log
     assert "Shutting down: Master" in log
 
 

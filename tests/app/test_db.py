@@ -23,7 +23,7 @@ from app.core.migrations import current_revision, downgrade, head_revision, upgr
 from app.main import create_app
 from tests.app.conftest import JWT_SECRET, Api, flight_body, make_settings
 from tests.app.server import REPO
-from tests.conftest import PgServer
+from tests.conftest import ADMIN_CONNECT_TIMEOUT_SECONDS, PgServer
 
 TABLES = {"users", "flights", "holds", "bookings", "passengers", "seat_claims"}
 
@@ -177,7 +177,7 @@ def test_password_rotation_costs_one_failed_attempt_not_an_outage(pg_server: PgS
                 user="rotating_app",
                 password="first-password",
                 dbname="rotation",
-                connect_timeout=5,
+                connect_timeout=ADMIN_CONNECT_TIMEOUT_SECONDS,
             )
         # Open connections survive a password change; new ones (a scaled-out task, a recycled
         # connection) are where rotation bites, so drop the pool.
