@@ -9,7 +9,7 @@ from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker
 
 
-class BookingUvicornWorker(UvicornWorker):  # type: ignore[misc]
+class BookingUvicornWorker(UvicornWorker):
     """Hands uvicorn the plain listening sockets rather than gunicorn's wrappers around them.
 
     On shutdown asyncio closes the file descriptor behind a wrapper's back and uvicorn then closes the

@@ -6,8 +6,8 @@ import http.server
 import signal
 import subprocess
 import sys
-import time
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,9 @@ def test_seed_demo_is_idempotent(empty_db: str, capsys: pytest.CaptureFixture[st
     assert len(query(empty_db, sa.select(Flight.id))) == 5
 
 
-@pytest.mark.parametrize("command", [["create-admin", "--email", "a@example.com", "--password", "pw-123456"], ["seed-demo"]])
+@pytest.mark.parametrize(
+    "command", [["create-admin", "--email", "a@example.com", "--password", "pw-123456"], ["seed-demo"]]
+)
 def test_errors_name_the_database_without_its_password(
     empty_db: str, command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -117,7 +119,9 @@ def test_errors_name_the_database_without_its_password(
     assert "python -m app migrate" in err
 
 
-def test_migrate_error_names_the_database(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_error_names_the_database(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     port = free_port()  # nothing listens there
     monkeypatch.setenv("DATABASE_URL", f"postgresql://booker:s3cret-pw@127.0.0.1:{port}/bookingdb")
     monkeypatch.setenv("DB_WAIT_SECONDS", "0")
@@ -136,7 +140,8 @@ def test_commands_default_to_the_database_run_local_serves(tmp_path: Path) -> No
     assert PROJECT_ROOT == REPO
     # Outside a checkout (the image holds app/ only) the one writable place is /tmp.
     assert default_sqlite_url(tmp_path) == "sqlite:////tmp/booking.db"
-    script = [line for line in (REPO / "scripts" / "run-local").read_text().splitlines() if not line.startswith("#")]
+    lines = (REPO / "scripts" / "run-local").read_text().splitlines()
+    script = [line for line in lines if not line.startswith("#")]
     assert not any("DATABASE_URL=" in line for line in script)
 
 
@@ -186,6 +191,14 @@ def test_serve_migrates_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         assert check.returncode == 0
         r = httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "from-alb-1"})
         assert r.headers["x-request-id"] == "from-alb-1"
+        # Through a real HTTP server too: an oversized body, declared or chunked, is a 413.
+        json_type = {"content-type": "application/json"}
+        r = httpx.post(f"{server.url}/auth/register", content=b" " * (8 * 1024 * 1024), headers=json_type)
+        assert r.status_code == 413
+        chunked = (b" " * 8192 for _ in range(64))
+        r = httpx.post(f"{server.url}/auth/register", content=chunked, headers=json_type)
+        assert r.status_code == 413
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
     assert server.process.returncode == 0
     log = server.log()
     assert '"request_id": "from-alb-1"' in log

@@ -39,7 +39,11 @@ def test_patch_changes_times_and_fare(api: Api) -> None:
     flight = api.flight(admin)
     r = api.client.patch(
         f"/flights/{flight['id']}",
-        json={"departure_at": "2031-05-01T10:30:00+02:00", "arrival_at": "2031-05-01T17:00:00Z", "fare": "120.50"},
+        json={
+            "departure_at": "2031-05-01T10:30:00+02:00",
+            "arrival_at": "2031-05-01T17:00:00Z",
+            "fare": "120.50",
+        },
         headers=admin,
     )
     assert r.status_code == 200, r.text
@@ -137,10 +141,14 @@ def test_cancel_releases_holds_cancels_bookings_and_closes_the_seat_map(api: Api
     assert r.status_code == 409
     assert "cancelled" in r.json()["detail"]
     r = api.client.post(
-        "/bookings", json={"flight_id": flight["id"], "passengers": [{"seat": "4A", "name": "A"}]}, headers=alice
+        "/bookings",
+        json={"flight_id": flight["id"], "passengers": [{"seat": "4A", "name": "A"}]},
+        headers=alice,
     )
     assert r.status_code == 409
-    assert api.client.patch(f"/flights/{flight['id']}", json={"fare": "1.00"}, headers=admin).status_code == 409
+    assert (
+        api.client.patch(f"/flights/{flight['id']}", json={"fare": "1.00"}, headers=admin).status_code == 409
+    )
 
     # Cancelling again changes nothing; the other flight is untouched.
     again = api.client.post(f"/flights/{flight['id']}/cancel", headers=admin)
@@ -155,14 +163,18 @@ def test_a_hold_confirmed_after_cancellation_is_refused(api: Api) -> None:
     user = api.user()
     held = hold(api, user, flight["id"], "1A")
     assert api.client.post(f"/flights/{flight['id']}/cancel", headers=admin).status_code == 200
-    r = api.client.post("/bookings", json={"hold_id": held["id"], "passengers": [{"seat": "1A", "name": "A"}]}, headers=user)
+    r = api.client.post(
+        "/bookings", json={"hold_id": held["id"], "passengers": [{"seat": "1A", "name": "A"}]}, headers=user
+    )
     assert r.status_code == 404  # the hold was released with the flight
 
 
 def test_duplicate_number_and_departure_is_409(api: Api) -> None:
     admin = api.admin()
     first = api.flight(admin)
-    r = api.client.post("/flights", json={**_body(first), "origin": "CDG", "destination": "FCO"}, headers=admin)
+    r = api.client.post(
+        "/flights", json={**_body(first), "origin": "CDG", "destination": "FCO"}, headers=admin
+    )
     assert r.status_code == 409
     assert "already exists" in r.json()["detail"]
     # The same instant written in another time zone is the same departure.
@@ -170,8 +182,12 @@ def test_duplicate_number_and_departure_is_409(api: Api) -> None:
         "/flights", json={**_body(first), "departure_at": "2031-05-01T11:00:00+02:00"}, headers=admin
     )
     assert r.status_code == 409
-    later = api.flight(admin, departure_at="2031-05-02T09:00:00+00:00", arrival_at="2031-05-02T17:00:00+00:00")
-    r = api.client.patch(f"/flights/{later['id']}", json={"departure_at": first["departure_at"]}, headers=admin)
+    later = api.flight(
+        admin, departure_at="2031-05-02T09:00:00+00:00", arrival_at="2031-05-02T17:00:00+00:00"
+    )
+    r = api.client.patch(
+        f"/flights/{later['id']}", json={"departure_at": first["departure_at"]}, headers=admin
+    )
     assert r.status_code == 409
     assert api.client.get(f"/flights/{later['id']}").json()["departure_at"] == later["departure_at"]
 
@@ -214,7 +230,9 @@ def test_lookup_by_reference_for_owner_or_admin(api: Api) -> None:
     r = api.client.get(f"/bookings/by-reference/{ref}", headers=owner)
     assert r.status_code == 200
     assert r.json() == booking
-    assert api.client.get(f"/bookings/by-reference/{ref.lower()}", headers=owner).json()["id"] == booking["id"]
+    assert (
+        api.client.get(f"/bookings/by-reference/{ref.lower()}", headers=owner).json()["id"] == booking["id"]
+    )
     assert api.client.get(f"/bookings/by-reference/{ref}", headers=admin).json()["id"] == booking["id"]
     # Anyone else cannot tell whether the reference exists.
     other = api.client.get(f"/bookings/by-reference/{ref}", headers=stranger)

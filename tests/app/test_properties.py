@@ -54,7 +54,9 @@ edge_numbers = st.sampled_from(
         -1,
     ]
 )
-offsets = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+offsets = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(
+    lambda m: timezone(timedelta(minutes=m))
+)
 any_datetime = st.one_of(
     st.datetimes(timezones=offsets).map(lambda d: d.isoformat()),
     st.sampled_from(
@@ -72,7 +74,9 @@ any_datetime = st.one_of(
     ),
 )
 scalar = st.one_of(any_text, edge_text, edge_numbers, st.integers(), st.floats(), st.booleans(), st.none())
-hostile = st.one_of(scalar, any_datetime, st.lists(scalar, max_size=3), st.dictionaries(any_text, scalar, max_size=3))
+hostile = st.one_of(
+    scalar, any_datetime, st.lists(scalar, max_size=3), st.dictionaries(any_text, scalar, max_size=3)
+)
 
 
 def body_bytes(value: Any) -> bytes:
@@ -108,7 +112,12 @@ def test_hostile_bodies_never_get_a_5xx(world: tuple[Api, dict[str, str], dict[s
     json_headers = {"content-type": "application/json"}
     targets = [
         ("POST", "/flights", flight_body(number="BK7"), admin),
-        ("PATCH", f"/flights/{flight_id}", {"departure_at": "2031-05-01T10:00:00Z", "fare": "5.00", "rows": 4}, admin),
+        (
+            "PATCH",
+            f"/flights/{flight_id}",
+            {"departure_at": "2031-05-01T10:00:00Z", "fare": "5.00", "rows": 4},
+            admin,
+        ),
         ("POST", f"/flights/{flight_id}/holds", {"seats": ["1A"]}, user),
         ("POST", "/bookings", {"flight_id": flight_id, "passengers": [{"seat": "1B", "name": "Ann"}]}, user),
         ("POST", "/auth/register", {"email": "new@example.com", "password": "long-enough-1"}, {}),
@@ -190,4 +199,3 @@ def test_every_operation_in_the_openapi_schema_never_gets_a_5xx(
             case.validate_response(response, checks=[not_a_server_error])
 
         run()
-
