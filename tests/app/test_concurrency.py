@@ -266,3 +266,58 @@ async def same_key(server: LiveServer, token: str, body: dict[str, Any], copies:
         return await asyncio.gather(
             *[client.post("/bookings", json=body, headers=headers) for _ in range(copies)]
         )
+
+
+def test_cancelling_a_flight_while_seats_are_being_claimed(
+    server: LiveServer, engine: sa.Engine, tokens: list[str]
+) -> None:
+    """A cancellation racing 150 holds and bookings: afterwards nothing on the flight is live (no
+    claim, no hold, no confirmed booking), every booking that was made is cancelled by the airline,
+    and no request got a 5xx."""
+    flight_id = new_flight(engine, "RACE6")
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(User).values(
+                email="race-admin@example.com",
+                hashed_password=cheap.hash("pw-admin-1"),
+                is_admin=True,
+                created_at=datetime.now(UTC),
+            )
+        )
+    r = httpx.post(
+        f"{server.url}/auth/token", data={"username": "race-admin@example.com", "password": "pw-admin-1"}
+    )
+    admin = r.json()["access_token"]
+    seats = ["1A", "1B", "2A", "2B"]
+    requests: list[tuple[str, str, dict[str, Any]]] = []
+    for i in range(150):
+        seat = seats[i % len(seats)]
+        if i % 2:
+            requests.append((f"/flights/{flight_id}/holds", tokens[i % USERS], {"seats": [seat]}))
+        else:
+            body = {"flight_id": flight_id, "passengers": [{"seat": seat, "name": f"P{i}"}]}
+            requests.append(("/bookings", tokens[i % USERS], body))
+    requests.insert(75, (f"/flights/{flight_id}/cancel", admin, {}))
+    responses = run(server, requests)
+    assert {r.status_code for r in responses} <= {200, 201, 409}, collections.Counter(
+        r.status_code for r in responses
+    )
+    assert responses[75].status_code == 200
+    assert responses[75].json()["status"] == "cancelled"
+    assert claims(engine, flight_id) == []
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).where(Hold.flight_id == flight_id)) == 0
+        rows = conn.execute(
+            sa.select(Booking.status, Booking.cancelled_by).where(Booking.flight_id == flight_id)
+        ).all()
+    made = [r for r in responses if r.status_code == 201 and "reference" in r.json()]
+    assert len(rows) == len(made)
+    assert all(tuple(row) == ("cancelled", "airline") for row in rows)
+    # Once cancelled, the flight accepts nothing.
+    late = httpx.post(
+        f"{server.url}/flights/{flight_id}/holds",
+        json={"seats": ["1A"]},
+        headers={"Authorization": f"Bearer {tokens[0]}"},
+    )
+    assert late.status_code == 409

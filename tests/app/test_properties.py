@@ -19,6 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
 from tests.app.conftest import Api, flight_body
@@ -194,8 +195,9 @@ def test_every_operation_in_the_openapi_schema_never_gets_a_5xx(
     operation of /openapi.json, with the seed pinned."""
     api, admin, _user, _flight_id = world
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 15
+    results = list(schema.get_all_operations())
+    operations = [result.ok() for result in results if isinstance(result, Ok)]
+    assert len(operations) == len(results) >= 15, "every operation in the schema is testable"
     # Cancelling the flight first would turn every later hold and booking into a 409: last.
     operations.sort(key=lambda op: op.path.endswith("/cancel"))
     statuses: set[int] = set()
