@@ -25,14 +25,21 @@ log = logging.getLogger("booking.cli")
 
 def _settings() -> Any:
     from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError
 
     from app.core.config import Settings
+    from app.core.db import database_url
 
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SystemExit(f"invalid environment: {problems}") from None
+    try:
+        database_url(settings)
+    except (ArgumentError, ValueError):
+        raise SystemExit("invalid environment: DATABASE_URL is not a database URL (dialect://…)") from None
+    return settings
 
 
 def _database_error(command: str, settings: Any, exc: BaseException, hint: str = "") -> int:

@@ -44,7 +44,8 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"DATABASE_URL": url, "JWT_SECRET": JWT_SECRET, "DB_CONNECT_TIMEOUT_SECONDS": 2}
+    # A generous connect timeout: a loaded machine is slow, not down (outage tests set their own).
+    values: dict[str, Any] = {"DATABASE_URL": url, "JWT_SECRET": JWT_SECRET, "DB_CONNECT_TIMEOUT_SECONDS": 20}
     values.update(overrides)
     return Settings(**values)
 

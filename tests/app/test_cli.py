@@ -131,6 +131,13 @@ def test_migrate_error_names_the_database(
     assert "s3cret-pw" not in err
 
 
+def test_malformed_database_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "not a database url")
+    for command in (["migrate"], ["seed-demo"]):
+        with pytest.raises(SystemExit, match="DATABASE_URL is not a database URL"):
+            main(command)
+
+
 def test_commands_default_to_the_database_run_local_serves(tmp_path: Path) -> None:
     """Without DATABASE_URL/DB_HOST every command uses the checkout's .local/booking.db, which is
     what scripts/run-local serves (it no longer picks a file of its own), from any directory."""
