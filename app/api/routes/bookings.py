@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep
 from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_or_404
-from app.api.routes.holds import is_hold_id
+from app.api.routes.holds import hold_not_found, is_hold_id
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
@@ -83,7 +83,7 @@ def create_booking(
     if body.hold_id is not None:
         hold = session.get(Hold, body.hold_id) if is_hold_id(body.hold_id) else None
         if hold is None or hold.user_id != user.id:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"hold {body.hold_id} not found")
+            raise hold_not_found(body.hold_id)
         if sorted(seats) != sorted(hold.seat_list):
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,

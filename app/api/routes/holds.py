@@ -36,10 +36,16 @@ def is_hold_id(value: str) -> bool:
     return True
 
 
+def hold_not_found(hold_id: str) -> HTTPException:
+    # Only an id of our own format is repeated back; anything else is not echoed at all.
+    named = f"hold {hold_id}" if is_hold_id(hold_id) else "hold"
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{named} not found")
+
+
 def get_own_hold(session: Session, hold_id: str, user: User) -> Hold:
     hold = session.get(Hold, hold_id) if is_hold_id(hold_id) else None
     if hold is None or (hold.user_id != user.id and not user.is_admin):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"hold {hold_id} not found")
+        raise hold_not_found(hold_id)
     return hold
 
 
