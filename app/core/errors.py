@@ -44,8 +44,7 @@ def _echo(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
-        text = str(value) if value.bit_length() <= 64 else None
-        return value if text is not None else f"<integer of {value.bit_length()} bits>"
+        return value if value.bit_length() <= 64 else f"<integer of {value.bit_length()} bits>"
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
@@ -101,14 +100,6 @@ def install_error_handlers(application: FastAPI) -> None:
         if isinstance(detail, str):
             detail = safe_text(detail, 1000)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
-
-    @application.exception_handler(RecursionError)
-    async def too_deep(request: Request, exc: RecursionError) -> JSONResponse:
-        # json.loads recurses once per nesting level; a 64 KiB body can nest far deeper than that.
-        return JSONResponse(
-            {"detail": "request body is nested too deeply"},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
 
     @application.exception_handler(sa.exc.DataError)
     async def unstorable(request: Request, exc: sa.exc.DataError) -> JSONResponse:

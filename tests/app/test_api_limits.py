@@ -183,3 +183,20 @@ def test_cors_preflight_for_configured_origins(cors_client: TestClient) -> None:
     )
     assert r.status_code == 413
     assert r.headers["access-control-allow-origin"] == "https://book.example"
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_500(db_url: str) -> None:
+    """The last line of defence behind validation: the database's DataError becomes a 422 that does
+    not repeat the database's message (which would quote the value)."""
+    import sqlalchemy as sa
+
+    app = create_app(make_settings(db_url))
+
+    @app.get("/refused")
+    def refused() -> None:
+        raise sa.exc.DataError("INSERT …", {"name": "x\x00"}, ValueError("NUL (0x00) in 'x\x00'"))
+
+    with TestClient(app) as client:
+        r = client.get("/refused")
+    assert r.status_code == 422
+    assert r.json() == {"detail": "a value in the request cannot be stored"}
