@@ -1,7 +1,96 @@
-"""The same API on AWS Lambda behind an ALB or an API Gateway HTTP API (`app.lambda_handler.handler`)."""
+"""The same API on AWS Lambda behind an ALB or an API Gateway HTTP API (`app.lambda_handler.handler`).
 
+The image is the one Fargate runs; the function's image config starts it as
+`python -m awslambdaric app.lambda_handler.handler` (docs/lambda-runtime.md). Importing this module is
+the function's init phase: the app is built once per execution environment, with a pool of one
+connection (`lambda_settings`), and every invocation reuses it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
 from mangum import Mangum
 
-from app.main import app
+from app.core.config import get_settings, lambda_settings
+from app.main import create_app
 
-handler = Mangum(app, lifespan="off")
+log = logging.getLogger("booking.lambda")
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# ELB user guide, "Lambda functions as targets": "The maximum size of the response JSON that the
+# Lambda function can send is 1 MB". Counted as 10^6 bytes to stay on the safe side of either reading.
+ALB_MAX_RESPONSE_BYTES = 1_000_000
+RESPONSE_TOO_LARGE_DETAIL = "response too large for the load balancer; narrow the request (e.g. a smaller page)"
+
+
+def make_handler(application: FastAPI) -> LambdaHandler:
+    """A Lambda handler for `application` (ALB and API Gateway events, via Mangum)."""
+    # lifespan off: an execution environment is frozen, not shut down, between invocations, and
+    # the app needs no startup work; the engine lives as long as the environment.
+    adapter = Mangum(application, lifespan="off")
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response: dict[str, Any] = adapter(event, context)
+        if is_alb_event(event):
+            response = for_alb(response, event)
+        return response
+
+    return handle
+
+
+def is_alb_event(event: dict[str, Any]) -> bool:
+    return "elb" in (event.get("requestContext") or {})
+
+
+def for_alb(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """Complete Mangum's answer to what the ALB requires of a Lambda target's response.
+
+    ELB user guide, "Lambda functions as targets" / "Respond to the load balancer": the response must
+    include `statusDescription` ("the status code and reason phrase, separated by a single space"),
+    and a response JSON over 1 MB is not delivered: the client would get an anonymous 502 from the
+    load balancer, so the function answers 500 with a reason instead and logs it.
+    """
+    status = int(response["statusCode"])
+    response["statusDescription"] = _status_line(status)
+    size = len(json.dumps(response).encode())
+    if size <= ALB_MAX_RESPONSE_BYTES:
+        return response
+    log.error(
+        "response to %s %s is %d bytes, over the ALB limit for Lambda targets (%d)",
+        event.get("httpMethod"),
+        event.get("path"),
+        size,
+        ALB_MAX_RESPONSE_BYTES,
+    )
+    headers = {"content-type": "application/json"}
+    replacement: dict[str, Any] = {
+        "statusCode": 500,
+        "statusDescription": _status_line(500),
+        "isBase64Encoded": False,
+        "body": json.dumps({"detail": RESPONSE_TOO_LARGE_DETAIL}),
+    }
+    # "You must use multiValueHeaders if you have enabled multi-value headers and headers otherwise"
+    # (same page, "Multi-value headers"); the request shows which mode the target group is in.
+    if "multiValueHeaders" in event:
+        replacement["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    else:
+        replacement["headers"] = headers
+    return replacement
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+app = create_app(lambda_settings(get_settings()))
+handler = make_handler(app)

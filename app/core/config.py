@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         return [o.strip().rstrip("/") for o in self.CORS_ORIGINS.split(",") if o.strip()]
 
     @property
+    def db_connections_per_process(self) -> int:
+        """The most connections one process (one Lambda execution environment) can open."""
+        return self.DB_POOL_SIZE + self.DB_MAX_OVERFLOW
+
+    @property
     def is_sqlite(self) -> bool:
         if self.DATABASE_URL:
             return self.DATABASE_URL.startswith("sqlite")
@@ -79,3 +84,15 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+# A Lambda execution environment serves one request at a time (AWS Lambda Developer Guide, "Lambda
+# execution environment"), so one pooled connection is all it can use; every extra one is held idle
+# in RDS's max_connections, multiplied by the function's concurrency.
+LAMBDA_POOL_DEFAULTS = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0}
+
+
+def lambda_settings(settings: Settings) -> Settings:
+    """`settings` with the Lambda pool size, unless the function's environment sets it explicitly."""
+    update = {k: v for k, v in LAMBDA_POOL_DEFAULTS.items() if k not in settings.model_fields_set}
+    return settings.model_copy(update=update)
