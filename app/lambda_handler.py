@@ -27,7 +27,9 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # ELB user guide, "Lambda functions as targets": "The maximum size of the response JSON that the
 # Lambda function can send is 1 MB". Counted as 10^6 bytes to stay on the safe side of either reading.
 ALB_MAX_RESPONSE_BYTES = 1_000_000
-RESPONSE_TOO_LARGE_DETAIL = "response too large for the load balancer; narrow the request (e.g. a smaller page)"
+RESPONSE_TOO_LARGE_DETAIL = (
+    "response too large for the load balancer; narrow the request (e.g. a smaller page)"
+)
 
 
 def make_handler(application: FastAPI) -> LambdaHandler:

@@ -35,7 +35,9 @@ if str(ROOT) not in sys.path:
 
 TARGET_S = 1.5
 EVENT = {
-    "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/1"}},
+    "requestContext": {
+        "elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/1"}
+    },
     "httpMethod": "GET",
     "path": "/flights",
     "queryStringParameters": {"origin": "LHR"},
@@ -60,7 +62,7 @@ response = module.handler(json.loads(sys.argv[2]), None)
 t2 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "status": response["statusCode"]}))
 """
-HELLO_ASGI = '''
+HELLO_ASGI = """
 from mangum import Mangum
 
 async def app(scope, receive, send):
@@ -68,8 +70,8 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"hello"})
 
 handler = Mangum(app, lifespan="off")
-'''
-HELLO_FASTAPI = '''
+"""
+HELLO_FASTAPI = """
 from fastapi import FastAPI
 from mangum import Mangum
 
@@ -80,7 +82,7 @@ def hello() -> dict[str, str]:
     return {"hello": "world"}
 
 handler = Mangum(app, lifespan="off")
-'''
+"""
 
 
 def run_once(module: str, env: dict[str, str]) -> dict[str, float]:
@@ -111,7 +113,9 @@ def measure(module: str, env: dict[str, str], runs: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--database-url", help="a migrated PostgreSQL; default: start a throwaway one")
     args = parser.parse_args()
@@ -154,7 +158,9 @@ def main() -> int:
             server.stop("immediate")
             shutil.rmtree(root or "", ignore_errors=True)
 
-    print(f"median of {args.runs} fresh processes each (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    print(
+        f"median of {args.runs} fresh processes each (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     print(f"{'handler':34} {'import':>9} {'1st req':>9} {'cold':>9} {'process':>9}")
     for name, m in rows:
         print(

@@ -44,7 +44,7 @@ def alb_event(
     body: bytes = b"",
     multi_value: bool = False,
 ) -> dict[str, Any]:
-    """An ALB → Lambda request event; `multi_value` = the target group's lambda.multi_value_headers.enabled."""
+    """An ALB → Lambda request event; `multi_value`: the target group enables multi-value headers."""
     all_headers: dict[str, list[str]] = {
         "host": ["booking-1234567890.us-east-1.elb.amazonaws.com"],
         "user-agent": ["test-client/1.0"],
@@ -124,7 +124,9 @@ class Client:
         if form is not None:
             body = urlencode(form).encode()
             header_lists["content-type"] = ["application/x-www-form-urlencoded"]
-        event = alb_event(method, path, query=query, headers=header_lists, body=body, multi_value=self.multi_value)
+        event = alb_event(
+            method, path, query=query, headers=header_lists, body=body, multi_value=self.multi_value
+        )
         raw = self.handler(event, None)
         # "The statusDescription header must contain the status code and reason phrase, separated by a
         # single space" (ELB guide, "Respond to the load balancer").
@@ -198,7 +200,10 @@ def test_whole_booking_flow_through_alb_events(
     r = client.request(
         "POST",
         "/bookings",
-        json_body={"hold_id": hold_id, "passengers": [{"seat": "1A", "name": "Ada"}, {"seat": "1B", "name": "Bo"}]},
+        json_body={
+            "hold_id": hold_id,
+            "passengers": [{"seat": "1A", "name": "Ada"}, {"seat": "1B", "name": "Bo"}],
+        },
         headers=user,
     )
     assert r.status == 201, r.body
@@ -249,7 +254,9 @@ def test_concurrent_invocations_race_for_a_seat(pg_url: str) -> None:
     client = Client(make_handler(setup))
     admin = _token(client, "admin@example.com")
     _make_admin(setup, "admin@example.com")
-    flight_id = client.request("POST", "/flights", json_body=flight_body(number="BK715"), headers=admin).json()["id"]
+    flight_id = client.request(
+        "POST", "/flights", json_body=flight_body(number="BK715"), headers=admin
+    ).json()["id"]
     tokens = [_token(client, f"racer{i}@example.com") for i in range(2)]
     setup.state.engine.dispose()
 
@@ -265,10 +272,12 @@ def test_concurrent_invocations_race_for_a_seat(pg_url: str) -> None:
             env_client = Client(make_handler(application))
             env_client.request("GET", "/readyz")  # warm: the race is between requests, not connects
             barrier.wait()
-            r = env_client.request("POST", f"/flights/{flight_id}/holds", json_body={"seats": ["2C"]}, headers=auth)
+            r = env_client.request(
+                "POST", f"/flights/{flight_id}/holds", json_body={"seats": ["2C"]}, headers=auth
+            )
             results.append(r.status)
             application.state.engine.dispose()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=environment_thread, args=(t,)) for t in tokens]
@@ -298,13 +307,20 @@ def test_database_down_is_a_503_with_retry_after() -> None:
 def test_oversized_response_is_a_500_with_a_reason() -> None:
     """An ALB drops a Lambda response over 1 MB (ELB guide, "Lambda functions as targets"); the handler
     answers 500 with a reason instead, in the header mode of the request."""
-    big = {"statusCode": 200, "isBase64Encoded": False, "headers": {}, "body": "x" * (ALB_MAX_RESPONSE_BYTES + 1)}
+    big = {
+        "statusCode": 200,
+        "isBase64Encoded": False,
+        "headers": {},
+        "body": "x" * (ALB_MAX_RESPONSE_BYTES + 1),
+    }
     for multi_value in (False, True):
         event = alb_event("GET", "/flights", multi_value=multi_value)
         out = Response(for_alb(dict(big), event), multi_value)
         assert out.status == 500 and "too large" in out.json()["detail"]
         assert out.raw["statusDescription"] == "500 Internal Server Error"
-    small = for_alb({"statusCode": 201, "isBase64Encoded": False, "headers": {}, "body": "{}"}, alb_event("GET", "/"))
+    small = for_alb(
+        {"statusCode": 201, "isBase64Encoded": False, "headers": {}, "body": "{}"}, alb_event("GET", "/")
+    )
     assert small["statusCode"] == 201 and small["statusDescription"] == "201 Created"
 
 

@@ -8,8 +8,10 @@ runtimes": GET /2018-06-01/runtime/invocation/next, POST .../invocation/{id}/res
 POST /2018-06-01/runtime/init/error). A stub of that API on 127.0.0.1 hands the container two ALB
 events: the target group's health check and /readyz against the test PostgreSQL.
 
-Lambda's own /tmp is not emulated: the container keeps the image's /tmp (the app user's 0700
-directory), which the Lambda user cannot write, so the test also proves the Lambda path writes nothing.
+/tmp is an empty directory writable by all, standing in for Lambda's ephemeral storage; it must still be
+empty afterwards (the Lambda path writes nothing). It must be searchable by the Lambda user: with
+HOME=/tmp, libpq looks for a client certificate in /tmp/.postgresql under sslmode=require, and the
+image's own /tmp (0700, uid 10001) fails the connection with "Permission denied".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,7 +68,7 @@ class RuntimeApi:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path != "/2018-06-01/runtime/invocation/next":
                     self.send_error(404)
                     return
@@ -81,7 +84,7 @@ class RuntimeApi:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = self.rfile.read(length).decode()
                 parts = self.path.strip("/").split("/")
@@ -98,8 +101,7 @@ class RuntimeApi:
 
     @property
     def address(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return f"127.0.0.1:{self.server.server_port}"
 
     def __enter__(self) -> RuntimeApi:
         self.thread.start()
@@ -117,10 +119,15 @@ def lambda_db(pg_server: PgServer, pg_template: str) -> Iterator[str]:
     pg_server.drop_database(name)
 
 
-def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str) -> None:  # noqa: F811
+def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str, tmp_path: Path) -> None:  # noqa: F811
+    lambda_tmp = tmp_path / "lambda-tmp"
+    lambda_tmp.mkdir()
+    lambda_tmp.chmod(0o1777)
     events = [
         _alb_event("/healthz", {"user-agent": "ELB-HealthChecker/2.0"}),
-        _alb_event("/readyz", {"user-agent": "test", "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}),
+        _alb_event(
+            "/readyz", {"user-agent": "test", "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+        ),
     ]
     name = f"booking-lambda-{uuid.uuid4().hex[:8]}"
     with RuntimeApi(events) as api:
@@ -132,6 +139,11 @@ def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str) -> None
             "--network",
             "host",
             "--read-only",
+            # Lambda's own writable /tmp over the image's (Lambda guide: "writable /tmp directory"),
+            # empty, not a copy of the image's 0700 directory that only uid 10001 may enter.
+            # (podman keeps the image VOLUME's 0700 mode on a --tmpfs there, so a host directory it is.)
+            "--volume",
+            f"{lambda_tmp}:/tmp",
             "--user",
             LAMBDA_UID,
             "--entrypoint",
@@ -155,7 +167,9 @@ def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str) -> None
                     request_id, kind, payload = api.posted.get(timeout=180)
                 except queue.Empty:
                     logs = podman("logs", name, check=False)
-                    pytest.fail(f"no answer from the function; logs:\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
+                    pytest.fail(
+                        f"no answer from the function; logs:\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}"
+                    )
                 assert request_id != "init", f"init error: {payload}"
                 answers[request_id] = (kind, payload)
             health, ready = (answers[i] for i in api.order)
@@ -167,5 +181,7 @@ def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str) -> None
             # The process really is a Lambda-chosen user, not the image's USER.
             who = podman("exec", name, "id", "-u", check=False)
             assert who.stdout.strip() == LAMBDA_UID.split(":")[0], who
+            # Nothing on disk: /tmp (the only writable path) is still empty after two invocations.
+            assert list(lambda_tmp.iterdir()) == []
         finally:
             podman("rm", "--force", "--time", "0", name, check=False, timeout=120)
