@@ -3,7 +3,8 @@
 The image is the one Fargate runs; the function's image config starts it as
 `python -m awslambdaric app.lambda_handler.handler` (docs/lambda-runtime.md). Importing this module is
 the function's init phase: the app is built once per execution environment, with a pool of one
-connection (`lambda_settings`), and every invocation reuses it.
+connection (`lambda_settings`) and the JWT key from Secrets Manager (`with_jwt_secret`), and every
+invocation reuses it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from mangum import Mangum
+from pydantic import SecretStr
 
-from app.core.config import get_settings, lambda_settings
+from app.core.config import Settings, get_settings, lambda_settings
 from app.main import create_app
 
 log = logging.getLogger("booking.lambda")
@@ -87,6 +89,27 @@ def for_alb(response: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return replacement
 
 
+def with_jwt_secret(settings: Settings, client: Any = None) -> Settings:
+    """`settings` with JWT_SECRET read from Secrets Manager when only JWT_SECRET_ARN is set.
+
+    On ECS the task definition's `secrets` put the value in the environment; a Lambda function has
+    no such field, and a plain environment variable would expose it (GetFunctionConfiguration
+    returns the environment). The secret holds the key as a plain string (components/secrets.py).
+    A failure here fails the init phase, so a version that cannot read its key is never promoted.
+    """
+    if settings.JWT_SECRET is not None or not settings.JWT_SECRET_ARN:
+        return settings
+    if client is None:
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name=settings.AWS_REGION)
+    value = client.get_secret_value(SecretId=settings.JWT_SECRET_ARN)["SecretString"]
+    # Same rule as the JWT_SECRET field: HS256 wants at least 32 bytes of key (RFC 7518 3.2).
+    if len(value) < 32:
+        raise ValueError(f"the secret {settings.JWT_SECRET_ARN} is shorter than 32 characters")
+    return settings.model_copy(update={"JWT_SECRET": SecretStr(value)})
+
+
 def _status_line(status: int) -> str:
     try:
         return f"{status} {HTTPStatus(status).phrase}"
@@ -94,5 +117,5 @@ def _status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
-app = create_app(lambda_settings(get_settings()))
+app = create_app(lambda_settings(with_jwt_secret(get_settings())))
 handler = make_handler(app)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     # HS256 wants at least 32 bytes of key (RFC 7518 3.2).
     JWT_SECRET: SecretStr | None = Field(default=None, min_length=32)
+    # Lambda has no `secrets` injection like an ECS task definition: the function gets the secret's
+    # ARN instead and app/lambda_handler.py reads the value at init (JWT_SECRET, if set, wins).
+    JWT_SECRET_ARN: str | None = None
     JWT_TTL_MINUTES: int = Field(default=60, ge=1, le=7 * 24 * 60)
     HOLD_TTL_SECONDS: int = Field(default=600, ge=1, le=24 * 3600)
 

@@ -18,11 +18,20 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import boto3
 import pytest
 import sqlalchemy as sa
+from moto import mock_aws
+from pydantic import SecretStr
 
 from app.core.config import Settings, lambda_settings
-from app.lambda_handler import ALB_MAX_RESPONSE_BYTES, LambdaHandler, for_alb, make_handler
+from app.lambda_handler import (
+    ALB_MAX_RESPONSE_BYTES,
+    LambdaHandler,
+    for_alb,
+    make_handler,
+    with_jwt_secret,
+)
 from app.main import create_app
 from app.models import User
 from tests.app.conftest import flight_body, make_settings
@@ -332,3 +341,27 @@ def test_lambda_pool_defaults_yield_to_explicit_settings(monkeypatch: pytest.Mon
     monkeypatch.setenv("DB_POOL_SIZE", "2")
     tuned = lambda_settings(Settings())
     assert (tuned.DB_POOL_SIZE, tuned.DB_MAX_OVERFLOW) == (2, 0)
+
+
+def test_jwt_key_comes_from_secrets_manager_at_init(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda has no `secrets` injection: the function gets JWT_SECRET_ARN and reads the key at init."""
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.delenv("JWT_SECRET_ARN", raising=False)
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        sm = boto3.client("secretsmanager", region_name="us-east-1")
+        key = "k" * 40
+        arn = sm.create_secret(Name="booking/jwt-signing-key-1", SecretString=key)["ARN"]
+        short = sm.create_secret(Name="booking/jwt-short", SecretString="too-short")["ARN"]
+        resolved = with_jwt_secret(Settings(JWT_SECRET_ARN=arn, AWS_REGION="us-east-1"))
+        assert resolved.JWT_SECRET is not None and resolved.JWT_SECRET.get_secret_value() == key
+        explicit = Settings(JWT_SECRET=SecretStr("e" * 32), JWT_SECRET_ARN=arn)
+        assert with_jwt_secret(explicit) is explicit, "an explicit JWT_SECRET wins, no call"
+        with pytest.raises(ValueError, match="shorter than 32"):
+            with_jwt_secret(Settings(JWT_SECRET_ARN=short, AWS_REGION="us-east-1"))
+    assert with_jwt_secret(Settings()).JWT_SECRET is None, "neither set: the app's random-key fallback"
