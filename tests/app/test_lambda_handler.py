@@ -365,3 +365,18 @@ def test_jwt_key_comes_from_secrets_manager_at_init(monkeypatch: pytest.MonkeyPa
         with pytest.raises(ValueError, match="shorter than 32"):
             with_jwt_secret(Settings(JWT_SECRET_ARN=short, AWS_REGION="us-east-1"))
     assert with_jwt_secret(Settings()).JWT_SECRET is None, "neither set: the app's random-key fallback"
+
+
+def test_request_body_over_the_app_limit_is_413_before_the_alb_limit(
+    environment: tuple[LambdaHandler, Any],
+) -> None:
+    """The ALB passes request bodies up to 1 MB to a Lambda target; the app's own MAX_BODY_BYTES
+    (64 KiB by default) answers 413 first, whether the body came Base64-encoded or not."""
+    handler, _ = environment
+    client = Client(handler)
+    r = client.request(
+        "POST", "/auth/register", json_body={"email": "a@example.com", "password": "p" * 100_000}
+    )
+    assert r.status == 413, r.body
+    r = client.request("POST", "/auth/token", form={"username": "a@example.com", "password": "p" * 100_000})
+    assert r.status == 413, r.body
