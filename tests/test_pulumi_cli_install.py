@@ -107,7 +107,8 @@ def test_fresh_clone_install_and_run_the_way_the_cli_does(tmp_path: Path) -> Non
 
     def uv_run(*args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            ["uv", *args], cwd=program_dir, env=uv_env, capture_output=True, text=True, timeout=600, check=False
+            ["uv", *args], cwd=program_dir, env=uv_env, capture_output=True, text=True, timeout=600,
+            check=False,
         )
         assert result.returncode == 0, f"uv {' '.join(args)}:\n{result.stderr[-3000:]}"
         return result
@@ -134,7 +135,8 @@ def test_fresh_clone_install_and_run_the_way_the_cli_does(tmp_path: Path) -> Non
     driver.write_text(_DRIVER)
     run = subprocess.run(
         [str(venv / "bin" / "python"), "-u", str(driver), str(program_dir), str(request), str(result)],
-        cwd=program_dir, env=_activated(venv, [tools]), capture_output=True, text=True, timeout=600, check=False,
+        cwd=program_dir, env=_activated(venv, [tools]), capture_output=True, text=True, timeout=600,
+        check=False,
     )
     assert result.exists(), f"the program did not run in the CLI's venv:\n{run.stderr[-4000:]}"
     declared = json.loads(result.read_text())
@@ -145,7 +147,8 @@ def test_fresh_clone_install_and_run_the_way_the_cli_does(tmp_path: Path) -> Non
 
     # The policy pack (`python -m pulumi.policy … policies/`, cwd policies/) and the bootstrap program
     # use the same venv: their imports resolve in it from their own directories.
-    for directory, module in [("policies", "policies.pack"), ("stacks/bootstrap", "stacks.bootstrap.settings")]:
+    others = [("policies", "policies.pack"), ("stacks/bootstrap", "stacks.bootstrap.settings")]
+    for directory, module in others:
         check = subprocess.run(
             [str(venv / "bin" / "python"), "-c", f"import pulumi_policy, {module}; print({module}.__file__)"],
             cwd=clone / directory, env=_activated(venv, [tools]), capture_output=True, text=True, timeout=120,
