@@ -133,3 +133,15 @@ def test_uv_is_pinned_once() -> None:
     dev = [Requirement(e) for e in _pyproject()["dependency-groups"]["dev"] if isinstance(e, str)]
     (uv,) = [r for r in dev if r.name == "uv"]
     assert str(uv.specifier) == f"=={match.group(1)}" == f"=={_lock_versions()['uv']}"
+
+
+def test_workflows_put_the_pinned_uv_on_path_for_the_pulumi_cli() -> None:
+    version = re.search(r"^UV_VERSION=(\S+)$", (ROOT / "scripts/uv").read_text(), re.MULTILINE)
+    assert version
+    for name in ("deploy.yml", "preview.yml"):
+        text = (ROOT / ".github/workflows" / name).read_text()
+        pins = re.findall(r"pip install [^\n]*\buv==(\S+)", text)
+        assert pins and set(pins) == {version.group(1)}, (name, pins)
+        assert text.count("uses: pulumi/actions@") > 0
+        # uv must be on PATH before the first step that runs the Pulumi CLI.
+        assert text.index("uv==") < text.index("uses: pulumi/actions@"), name
