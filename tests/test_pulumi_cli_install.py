@@ -1,8 +1,9 @@
 """What the real Pulumi CLI does on a fresh clone with `toolchain: uv`, replayed without the CLI.
 
-Read in pulumi/pulumi (sdk/python/toolchain/toolchain.go `ResolveToolchain`, toolchain/uv.go `newUv`,
-`InstallDependencies`, `Command`; sdk/python/cmd/pulumi-language-python/main.go `parseOptions`, `Run`;
-sdk/python/cmd/pulumi-language-python-exec):
+Read in pulumi/pulumi at commit 1b5949891b3c (2026-08-21): sdk/python/toolchain/toolchain.go
+`ResolveToolchain`, toolchain/uv.go `newUv`, `InstallDependencies`, `Command`;
+sdk/python/cmd/pulumi-language-python/main.go `parseOptions`, `InstallDependencies`, `Run`;
+sdk/python/cmd/pulumi-language-python-exec:
 - the venv is the `virtualenv` option joined to the project root (the directory of Pulumi.yaml);
 - `pulumi install` runs `uv sync` with cwd = the program directory (`main: stacks/`) and
   `UV_PROJECT_ENVIRONMENT=<venv>`; no uv.lock/pyproject.toml is looked for in stacks/ itself, uv
