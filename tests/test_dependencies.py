@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -138,10 +139,17 @@ def test_uv_is_pinned_once() -> None:
 def test_workflows_put_the_pinned_uv_on_path_for_the_pulumi_cli() -> None:
     version = re.search(r"^UV_VERSION=(\S+)$", (ROOT / "scripts/uv").read_text(), re.MULTILINE)
     assert version
-    for name in ("deploy.yml", "preview.yml"):
-        text = (ROOT / ".github/workflows" / name).read_text()
-        pins = re.findall(r"pip install [^\n]*\buv==(\S+)", text)
-        assert pins and set(pins) == {version.group(1)}, (name, pins)
-        assert text.count("uses: pulumi/actions@") > 0
-        # uv must be on PATH before the first step that runs the Pulumi CLI.
-        assert text.index("uv==") < text.index("uses: pulumi/actions@"), name
+    pulumi_jobs = 0
+    for workflow in sorted((ROOT / ".github/workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            runs = [str(step.get("run", "")) for step in job.get("steps", [])]
+            uses = [str(step.get("uses", "")) for step in job.get("steps", [])]
+            pins = {pin for run in runs for pin in re.findall(r"pip install [^\n]*\buv==(\S+)", run)}
+            assert pins <= {version.group(1)}, (workflow.name, name, pins)
+            if not any(u.startswith("pulumi/actions@") for u in uses):
+                continue
+            pulumi_jobs += 1
+            # The CLI runs `uv` from PATH: it must be there before the first Pulumi step.
+            first_pulumi = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
+            assert any("uv==" in run for run in runs[:first_pulumi]), (workflow.name, name)
+    assert pulumi_jobs >= 2
