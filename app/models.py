@@ -121,7 +121,8 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(8), unique=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # No index of its own: uq_bookings_user_idempotency_key leads with user_id (migration 0002).
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     flight_id: Mapped[int] = mapped_column(sa.ForeignKey("flights.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default="confirmed")
     total_fare: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))

@@ -6,9 +6,14 @@
 2. the booking API under its production server (`python -m app serve`, WEB_CONCURRENCY workers),
    loaded with wrk: seat-map GET, then booking POST (a new seat and Idempotency-Key per request);
 3. the baseline: bench/baseline.py (plain FastAPI + ORM seat-map endpoint), served the same way;
-4. the ceiling: pgbench sending the SQL those endpoints send (bench/pgbench/*.sql), same clients;
-and prints one table (also written to bench/results/). Needs wrk, pgbench and the PostgreSQL server
-binaries (apt-get install wrk postgresql). Load generator, servers and database share this machine.
+4. the Python ceiling: bench/minimal.py (bare ASGI, same driver, pool and statement), served the same way;
+5. the database ceiling: pgbench sending exactly the statements the endpoints send (app/hotsql.py, the
+   module the app executes), same clients;
+and prints one table (also written to bench/results/) with, per row, the new PostgreSQL connections
+opened during it (pg_stat_database.sessions) and the CPU milliseconds per request spent by the server
+processes and by PostgreSQL (from /proc), then the ratios. Needs wrk, pgbench and the PostgreSQL
+server binaries (apt-get install wrk postgresql). Load generator, servers and database share this
+machine, so compare rows of one run; CPU ms per request is the least noisy column.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,11 +42,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.hotsql import BOOK_SQL, SEAT_MAP_SQL, pgbench_sql  # noqa: E402
 from tests.app.server import NotReady, wait_until_ready  # noqa: E402
 from tests.conftest import PgServer, free_port, start_pg_server  # noqa: E402
 
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
+SEATS = "GET /flights/{id}/seats"
+API = "booking API (python -m app serve)"
 ROWS, LETTERS = 99, "ABCDEFGHJK"  # the largest seat layout the API accepts: 990 seats per flight
 SEATMAP_ROWS, SEATMAP_LETTERS, SEATMAP_TAKEN = 30, "ABCDEF", 60  # a typical narrow-body, a third sold
 ADMIN_EMAIL, USER_EMAIL = "bench-admin@example.com", "bench-user@example.com"
@@ -57,6 +66,9 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
+    new_connections: int = -1
+    app_cpu_ms: float = float("nan")
+    pg_cpu_ms: float = float("nan")
 
 
 def log(message: str) -> None:
@@ -66,7 +78,9 @@ def log(message: str) -> None:
 # --- servers -------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def serving(cmd: list[str], env: dict[str, str], port: int, ready_path: str, logfile: Path) -> Iterator[str]:
-    """Run an HTTP server until the block ends (SIGTERM, like ECS); yields its base URL once it answers."""
+    """Run an HTTP server until the block ends (SIGTERM, like ECS); yields its base URL once it answers.
+
+    The server's process id is in `SERVER_PIDS[-1]` while the block runs (for its CPU time)."""
     with logfile.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -75,6 +89,7 @@ def serving(cmd: list[str], env: dict[str, str], port: int, ready_path: str, log
     def exited() -> str | None:
         return None if proc.poll() is None else f"{cmd} exited {proc.returncode}"
 
+    SERVER_PIDS.append(proc.pid)
     try:
         try:
             wait_until_ready(f"{base}{ready_path}", exited, 60)
@@ -88,6 +103,67 @@ def serving(cmd: list[str], env: dict[str, str], port: int, ready_path: str, log
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+SERVER_PIDS: list[int] = []
+
+
+# --- what a run costs: PostgreSQL connections and CPU -------------------------------------------------
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time of `root` and all its descendants, live ones and reaped ones (cutime/cstime)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    total = 0.0
+    for pid, seconds in times.items():
+        p = pid
+        while p not in (0, 1, root):
+            p = parents.get(p, 0)
+        if p == root:
+            total += seconds
+    return total
+
+
+def pg_sessions(pg: PgServer) -> int:
+    with pg.connect() as conn:
+        row = conn.execute("SELECT sum(sessions)::bigint FROM pg_stat_database").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def postmaster_pid(pg: PgServer) -> int:
+    return int((pg.datadir / "postmaster.pid").read_text().split()[0])
+
+
+@contextlib.contextmanager
+def costs(pg: PgServer, server_pid: int | None) -> Iterator[dict[str, float]]:
+    """New PostgreSQL sessions and CPU seconds (server tree, PostgreSQL tree) spent in the block."""
+    out: dict[str, float] = {}
+    sessions = pg_sessions(pg)
+    pg_pid = postmaster_pid(pg)
+    app0 = tree_cpu_seconds(server_pid) if server_pid else 0.0
+    pg0 = tree_cpu_seconds(pg_pid)
+    yield out
+    out["app_cpu"] = (tree_cpu_seconds(server_pid) - app0) if server_pid else float("nan")
+    out["pg_cpu"] = tree_cpu_seconds(pg_pid) - pg0
+    time.sleep(1.5)  # backends flush their statistics (the session count) at most once a second
+    out["sessions"] = pg_sessions(pg) - sessions - 1  # minus the one pg_sessions() itself opened
+
+
+def with_costs(result: Result, spent: dict[str, float]) -> Result:
+    result.new_connections = int(spent["sessions"])
+    result.app_cpu_ms = spent["app_cpu"] * 1000 / max(result.requests, 1)
+    result.pg_cpu_ms = spent["pg_cpu"] * 1000 / max(result.requests, 1)
+    return result
 
 
 # --- load generators -----------------------------------------------------------------------------------
@@ -121,16 +197,17 @@ def wrk(base: str, script: str, args: argparse.Namespace, env: dict[str, str], d
     return result.stdout
 
 
-def pgbench(pg: PgServer, database: str, script: str, defines: dict[str, int], args: argparse.Namespace,
+def pgbench(pg: PgServer, database: str, script: Path, defines: dict[str, object], args: argparse.Namespace,
             endpoint: str, workdir: Path) -> Result:
     logs = workdir / f"pgbench-{Path(script).stem}"
     logs.mkdir()
     cmd = [str(pg.bindir / "pgbench"), "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-n",
            "-M", "prepared", f"-c{args.connections}", f"-j{args.threads}", f"-T{args.duration}",
-           "-l", f"--log-prefix={logs}/tx", "-f", str(BENCH / "pgbench" / script),
+           "-l", f"--log-prefix={logs}/tx", "-f", str(script),
            *[f"-D{name}={value}" for name, value in defines.items()], database]
-    result = subprocess.run(cmd, env={**os.environ, "PGPASSWORD": pg.password}, capture_output=True,
-                            text=True, check=False)
+    with costs(pg, None) as spent:
+        result = subprocess.run(cmd, env={**os.environ, "PGPASSWORD": pg.password}, capture_output=True,
+                                text=True, check=False)
     if result.returncode not in (0, 2):  # 2: some clients failed, which the errors column reports
         raise SystemExit(f"pgbench failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     tps = re.search(r"^tps = ([\d.]+)", result.stdout, re.MULTILINE)
@@ -142,8 +219,20 @@ def pgbench(pg: PgServer, database: str, script: str, defines: dict[str, int], a
     latencies = sorted(int(line.split()[2]) for f in logs.iterdir() for line in f.read_text().splitlines())
     errors = int(failed.group(1)) if failed else 0
     errors += len(re.findall(r"client \d+ aborted", result.stderr))
-    return Result(endpoint, "ceiling: pgbench, same SQL", float(tps.group(1)), _pct(latencies, 50) / 1000,
-                  _pct(latencies, 99) / 1000, int(done.group(1)), errors)
+    p50, p99 = _pct(latencies, 50) / 1000, _pct(latencies, 99) / 1000
+    result_row = Result(endpoint, "ceiling: pgbench, same SQL", float(tps.group(1)), p50, p99,
+                        int(done.group(1)), errors)
+    return with_costs(result_row, spent)
+
+
+# pgbench scripts: the app's own statements (app/hotsql.py) with pgbench variables for the parameters.
+SEATMAP_SCRIPT = "-- GET /flights/{id}/seats: app.hotsql.SEAT_MAP_SQL\n" + pgbench_sql(SEAT_MAP_SQL) + ";\n"
+# Every transaction books seat 1A of a new flight (consecutive ids from :first_flight), so each is a
+# real booking; key and reference are unique per transaction (client c's t-th: t * clients + c).
+BOOKING_SCRIPT = (
+    "-- POST /bookings: app.hotsql.BOOK_SQL\n\\set tx :tx + 1\n\\set g :tx * :clients + :client_id\n"
+    "\\set flight_id :first_flight + :g\n\\set key :g\n\\set reference :g\n" + pgbench_sql(BOOK_SQL) + ";\n"
+)
 
 
 def _pct(sorted_values: list[int], pct: float) -> float:
@@ -207,10 +296,40 @@ def sql_flights(pg: PgServer, database: str, template: int, count: int) -> int:
 
 # --- report --------------------------------------------------------------------------------------------
 def table(results: list[Result]) -> str:
-    lines = ["| endpoint | server | req/s | p50 ms | p99 ms | requests | errors |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| endpoint | server | req/s | p50 ms | p99 ms | requests | errors | new PG conns "
+             "| app CPU ms/req | PG CPU ms/req |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lines += [f"| {r.endpoint} | {r.target} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
-              f"{r.requests:,} | {r.errors} |" for r in results]
+              f"{r.requests:,} | {r.errors} | {r.new_connections} | {r.app_cpu_ms:.2f} | {r.pg_cpu_ms:.2f} |"
+              for r in results]
+    return "\n".join(lines)
+
+
+def ratios(results: list[Result], pool_limit: int) -> str:
+    """The goals of issue 17, computed from this run's rows."""
+    def row(endpoint: str, target: str) -> Result:
+        return next(r for r in results if r.endpoint.startswith(endpoint) and r.target.startswith(target))
+
+    def cpu(r: Result) -> float:
+        return r.app_cpu_ms + r.pg_cpu_ms
+
+    api_map, api_book = row("GET", "booking API"), row("POST", "booking API")
+    baseline = row("GET", "baseline")
+    lines = [
+        f"- seat map: {api_map.rps / row('GET', 'baseline').rps:.2f}x the plain FastAPI + ORM baseline "
+        f"(goal >= 5x), p99 {api_map.p99_ms:.1f} ms (goal <= 20); "
+        f"{api_map.rps / row('GET', 'minimal').rps:.0%} of the minimal ASGI app",
+        f"- booking: {api_book.rps / row('POST', 'ceiling').rps:.0%} of pgbench running the same statement "
+        f"(goal >= 40%), p99 {api_book.p99_ms:.1f} ms (goal <= 50)",
+        # CPU per request is what a shared machine's scheduler cannot skew (req/s follows each
+        # row's share of contended cores, e.g. the baseline's 40 threads get more than 2 event loops).
+        f"- CPU ms per request, app + PostgreSQL: seat map {cpu(api_map):.2f} vs baseline "
+        f"{cpu(baseline):.2f} ({cpu(baseline) / cpu(api_map):.2f}x less) vs minimal "
+        f"{cpu(row('GET', 'minimal')):.2f}; booking {cpu(api_book):.2f} vs pgbench's PostgreSQL "
+        f"{row('POST', 'ceiling').pg_cpu_ms:.2f}",
+        f"- new PostgreSQL connections during the API rows: seat map {api_map.new_connections}, booking "
+        f"{api_book.new_connections} (limit: pool size x workers = {pool_limit})",
+    ]
     return "\n".join(lines)
 
 
@@ -229,6 +348,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections / pgbench clients")
     parser.add_argument("--threads", type=int, default=2, help="wrk / pgbench threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (WEB_CONCURRENCY)")
+    parser.add_argument("--pool-size", type=int, default=5, help="DB_POOL_SIZE per worker (default 5)")
     args = parser.parse_args()
     for tool in ("wrk",):
         if shutil.which(tool) is None:
@@ -244,7 +364,9 @@ def main() -> int:
         url = pg.create_database(database)
         admin_password, user_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
         env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": secrets.token_urlsafe(32),
-               "WEB_CONCURRENCY": str(args.workers), "LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT)}
+               "WEB_CONCURRENCY": str(args.workers), "DB_POOL_SIZE": str(args.pool_size),
+               # Access logs on, as in production (to a file here, to CloudWatch there).
+               "LOG_LEVEL": "info", "PYTHONPATH": str(ROOT)}
         subprocess.run([PYTHON, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True)
         subprocess.run([PYTHON, "-m", "app", "create-admin", "--email", ADMIN_EMAIL, "--password",
                         admin_password], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -257,15 +379,18 @@ def main() -> int:
             data = seed(base, admin_password, user_password, per_thread * args.threads)
             seatmap = {"BENCH_FLIGHT_ID": str(data["seatmap_flight"])}
             wrk(base, "seatmap.lua", args, seatmap, 2)  # warm-up: workers, pools, prepared statements
-            results.append(parse_wrk(wrk(base, "seatmap.lua", args, seatmap, args.duration),
-                                     "GET /flights/{id}/seats", "booking API (python -m app serve)"))
+            with costs(pg, SERVER_PIDS[-1]) as spent:
+                run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
+            results.append(with_costs(parse_wrk(run_out, "GET /flights/{id}/seats", API),
+                                      spent))
             booking_env = {
                 "BENCH_TOKEN": str(data["token"]), "BENCH_ROWS": str(ROWS), "BENCH_SEAT_LETTERS": LETTERS,
                 "BENCH_THREADS": str(args.threads), "BENCH_RUN": secrets.token_hex(4),
                 "BENCH_FLIGHT_IDS": ",".join(map(str, data["booking_flights"])),  # type: ignore[call-overload]
             }
-            results.append(parse_wrk(wrk(base, "booking.lua", args, booking_env, args.duration),
-                                     "POST /bookings", "booking API (python -m app serve)"))
+            with costs(pg, SERVER_PIDS[-1]) as spent:
+                run_out = wrk(base, "booking.lua", args, booking_env, args.duration)
+            results.append(with_costs(parse_wrk(run_out, "POST /bookings", API), spent))
 
         log("baseline: plain FastAPI + ORM seat map")
         port = free_port()
@@ -274,17 +399,36 @@ def main() -> int:
                         "--log-level", "warning", "bench.baseline:app"]
         with serving(baseline_cmd, env, port, "/openapi.json", workdir / "baseline.log") as base:
             wrk(base, "seatmap.lua", args, seatmap, 2)
-            results.append(parse_wrk(wrk(base, "seatmap.lua", args, seatmap, args.duration),
-                                     "GET /flights/{id}/seats", "baseline: plain FastAPI + ORM"))
+            with costs(pg, SERVER_PIDS[-1]) as spent:
+                run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
+            results.append(with_costs(parse_wrk(run_out, SEATS, "baseline: plain FastAPI + ORM"), spent))
+
+        log("Python ceiling: minimal ASGI app, same driver and statement")
+        port = free_port()
+        minimal_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
+                       "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive", "65",
+                       "--log-level", "warning", "bench.minimal:app"]
+        with serving(minimal_cmd, env, port, f"/flights/{seatmap['BENCH_FLIGHT_ID']}/seats",
+                     workdir / "minimal.log") as base:
+            wrk(base, "seatmap.lua", args, seatmap, 2)
+            with costs(pg, SERVER_PIDS[-1]) as spent:
+                run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
+            results.append(with_costs(parse_wrk(run_out, SEATS, "minimal ASGI, same driver + SQL"), spent))
 
         log("ceiling: pgbench")
-        results.append(pgbench(pg, database, "seatmap.sql", {"flight_id": int(seatmap["BENCH_FLIGHT_ID"])},
-                                  args, "GET /flights/{id}/seats", workdir))
-        flights = math.ceil(MAX_SQL_BOOKINGS_PER_S * args.duration / (ROWS * len(LETTERS)))
+        scripts = {"seatmap": workdir / "seatmap.sql", "booking": workdir / "booking.sql"}
+        scripts["seatmap"].write_text(SEATMAP_SCRIPT)
+        scripts["booking"].write_text(BOOKING_SCRIPT)
+        now = datetime.now(UTC).isoformat()
+        results.append(pgbench(pg, database, scripts["seatmap"], {
+            "flight_id": int(seatmap["BENCH_FLIGHT_ID"]), "now": now,
+        }, args, "GET /flights/{id}/seats", workdir))
+        flights = MAX_SQL_BOOKINGS_PER_S * args.duration
         first = sql_flights(pg, database, int(seatmap["BENCH_FLIGHT_ID"]), flights)
-        results.append(pgbench(pg, database, "booking.sql", {
+        results.append(pgbench(pg, database, scripts["booking"], {
             "first_flight": first, "user_id": int(data["user_id"]),  # type: ignore[call-overload]
-            "clients": args.connections, "n": 0,
+            "clients": args.connections, "tx": 0, "now": now, "seats": "{1A}", "names": '{"Bench Passenger"}',
+            "n": 1, "hash": "0" * 64,
         }, args, "POST /bookings", workdir))
     finally:
         with contextlib.suppress(Exception):
@@ -293,11 +437,13 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     # GET rows first, each as API, baseline, ceiling.
-    order = ["booking", "baseline", "ceiling"]
+    order = ["booking", "baseline", "minimal", "ceiling"]
     results.sort(key=lambda r: (r.endpoint.startswith("POST"), order.index(r.target.split()[0].rstrip(":"))))
     report = (
         f"Benchmark {started:%Y-%m-%d %H:%M} UTC, {args.connections} connections, {args.duration} s per row, "
-        f"{args.workers} server workers\nMachine: {host}\n\n{table(results)}\n"
+        f"{args.workers} server workers, DB_POOL_SIZE {args.pool_size}\nMachine: {host}\n\n"
+        f"{table(results)}\n\n"
+        f"{ratios(results, args.workers * args.pool_size)}\n"
     )
     print(report)
     out = BENCH / "results"

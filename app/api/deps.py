@@ -54,22 +54,31 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
 
-def get_current_user(request: Request, session: SessionDep, token: TokenDep) -> User:
-    unauthorized = HTTPException(
+def unauthorized() -> HTTPException:
+    return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail="invalid or expired access token",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+async def token_user_id(request: Request, token: TokenDep) -> int:
+    """The user id the access token names; whether that user still exists is the caller's check."""
     try:
-        subject = decode_access_token(token, request.app.state.jwt_secret)
-        user_id = int(subject)
+        return int(decode_access_token(token, request.app.state.jwt_secret))
     except (jwt.PyJWTError, ValueError):
-        raise unauthorized from None
+        raise unauthorized() from None
+
+
+TokenUserId = Annotated[int, Depends(token_user_id)]
+
+
+def get_current_user(session: SessionDep, user_id: TokenUserId) -> User:
     user = session.get(User, user_id)
     # Release the connection now rather than hold it until the endpoint gets a thread.
     session.commit()
     if user is None:
-        raise unauthorized
+        raise unauthorized()
     return user
 
 

@@ -68,6 +68,14 @@ class SecretCredentials:
                 self._cached = self._fetch()
             return self._cached
 
+    def refreshed(self, rejected: tuple[str, str]) -> tuple[str, str]:
+        """New credentials after `rejected` failed: read the secret again, unless a concurrent
+        connection already did (the async pool opens several at once; one read is enough)."""
+        with self._lock:
+            if self._cached is None or self._cached == rejected:
+                self._cached = self._fetch()
+            return self._cached
+
     def _fetch(self) -> tuple[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -163,14 +171,15 @@ def secret_credentials(engine: Engine) -> SecretCredentials | None:
 def _use_secret_credentials(engine: Engine, credentials: SecretCredentials) -> None:
     @event.listens_for(engine, "do_connect")
     def connect_with_secret(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
-        cparams["user"], cparams["password"] = credentials.get()
+        used = credentials.get()
+        cparams["user"], cparams["password"] = used
         try:
             return dialect.connect(*cargs, **cparams)
         except psycopg.OperationalError as exc:
             if not _is_auth_failure(exc):
                 raise
             log.warning("database rejected cached credentials; re-reading the secret")
-            cparams["user"], cparams["password"] = credentials.get(refresh=True)
+            cparams["user"], cparams["password"] = credentials.refreshed(used)
             return dialect.connect(*cargs, **cparams)
 
 

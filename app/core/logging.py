@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.draining import is_draining
@@ -32,7 +32,8 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        # orjson: the access log line is written for every request, json.dumps cost ~10% of a seat map.
+        return orjson.dumps(entry, default=str).decode()
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -58,7 +59,7 @@ class RequestLogMiddleware:
             return
         start = time.perf_counter()
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         status_code = 500
 
@@ -81,20 +82,36 @@ class RequestLogMiddleware:
             latency = time.perf_counter() - start
             route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             method = scope.get("method", "")
-            HTTP_REQUESTS.labels(method=method, route=route, status=str(status_code)).inc()
-            HTTP_LATENCY.labels(method=method, route=route).observe(latency)
-            access_log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": method,
-                    "route": route,
-                    "path": scope.get("path", ""),
-                    "status": status_code,
-                    "latency_ms": round(latency * 1000, 2),
-                    "client": (scope.get("client") or ("", 0))[0],
-                },
-            )
+            _metrics(method, route, status_code, latency)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": method,
+                        "route": route,
+                        "path": scope.get("path", ""),
+                        "status": status_code,
+                        "latency_ms": round(latency * 1000, 2),
+                        "client": (scope.get("client") or ("", 0))[0],
+                    },
+                )
+
+
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _metrics(method: str, route: str, status_code: int, latency: float) -> None:
+    """The request counter and histogram, with the labelled children looked up once per key."""
+    key = (method, route, status_code)
+    children = _CHILDREN.get(key)
+    if children is None:
+        children = _CHILDREN[key] = (
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status_code)),
+            HTTP_LATENCY.labels(method=method, route=route),
+        )
+    children[0].inc()
+    children[1].observe(latency)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

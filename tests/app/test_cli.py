@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import signal
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def test_migrate_is_idempotent(empty_db: str) -> None:
     assert main(["migrate"]) == 0
     assert main(["migrate"]) == 0
     assert query(empty_db, sa.select(sa.text("version_num")).select_from(sa.text("alembic_version"))) == [
-        "0002"
+        "0003"
     ]
 
 
@@ -208,7 +209,8 @@ def test_serve_migrates_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         assert httpx.get(f"{server.url}/healthz").status_code == 200
     assert server.process.returncode == 0
     log = server.log()
-    assert '"request_id": "from-alb-1"' in log
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(e.get("request_id") == "from-alb-1" and e.get("route") == "/healthz" for e in entries)
     assert "Shutting down: Master" in log
     assert "Bad file descriptor" not in log
 

@@ -98,7 +98,7 @@ def test_migrations_upgrade_downgrade_upgrade(
     upgrade(engine)
     assert tables(engine) == TABLES
     with engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0002"
+        assert current_revision(conn) == head_revision() == "0003"
     engine.dispose()
 
 
@@ -162,6 +162,7 @@ def test_password_rotation_costs_one_failed_attempt_not_an_outage(pg_server: PgS
         api = Api(client, app)
         user = api.user("rotator@example.com")
         assert client.get("/flights").status_code == 200
+        assert client.get("/flights/999/seats").status_code == 404  # the async pool, same secret cache
         assert credentials.fetches == 1, "credentials are cached, not fetched per connection"
 
         # RDS rotates: the role gets a new password and the secret a new version.
@@ -180,7 +181,11 @@ def test_password_rotation_costs_one_failed_attempt_not_an_outage(pg_server: PgS
                 connect_timeout=ADMIN_CONNECT_TIMEOUT_SECONDS,
             )
         # Open connections survive a password change; new ones (a scaled-out task, a recycled
-        # connection) are where rotation bites, so drop the pool.
+        # connection) are where rotation bites, so drop the pools: first the hot paths' async pool.
+        assert client.portal is not None
+        client.portal.call(app.state.hot_db.close)
+        assert client.get("/flights/999/seats").status_code == 404
+        assert credentials.fetches == 2, "the async pool re-read the secret after the rejection"
         app.state.engine.dispose()
         assert client.get("/flights").status_code == 200
         assert credentials.fetches == 2

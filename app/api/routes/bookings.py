@@ -6,21 +6,28 @@ import secrets
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
+import orjson
+import psycopg
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, HTTPException, Path, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep
+from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep, TokenUserId, unauthorized
 from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_or_404
 from app.api.routes.holds import hold_not_found, is_hold_id
+from app.core.asyncdb import AsyncDatabase
+from app.core.hotstate import HOT_DECLINED, HOT_ERROR
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
+from app.hotsql import BOOK_SQL
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
 from app.seats import SeatUnavailable, claim, ensure_not_departed, unavailable_detail
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
 # Unambiguous characters (no 0/O, 1/I/L); 8 of them is 40 bits, so references never collide in practice.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -39,14 +46,20 @@ def find_by_key(session: Session, user: User, key: str) -> Booking | None:
     return session.scalar(query)
 
 
-def replay(existing: Booking, fingerprint: str, response: Response) -> Booking:
+class Replay(Exception):
+    """An idempotent retry: answer with the booking the key first created."""
+
+    def __init__(self, booking: Booking) -> None:
+        self.booking = booking
+
+
+def replay(existing: Booking, fingerprint: str) -> Replay:
     if existing.request_hash != fingerprint:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail="Idempotency-Key was already used with a different request body",
         )
-    response.headers["Idempotent-Replayed"] = "true"
-    return existing
+    return Replay(existing)
 
 
 def get_visible_booking(session: Session, booking_id: int, user: User) -> Booking:
@@ -56,26 +69,18 @@ def get_visible_booking(session: Session, booking_id: int, user: User) -> Bookin
     return booking
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=BookingOut)
-def create_booking(
-    body: BookingCreate,
-    session: SessionDep,
-    user: CurrentUser,
-    response: Response,
-    idempotency_key: Annotated[
-        str | None, Header(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")
-    ] = None,
+def book(
+    session: Session, user: User, body: BookingCreate, idempotency_key: str | None, fingerprint: str
 ) -> Booking:
-    """Book seats now (`flight_id`) or confirm a hold (`hold_id`), with one passenger per seat.
+    """The booking rules, with their exact errors; raises Replay for an idempotent retry.
 
-    With an `Idempotency-Key` header a retried request returns the first booking (same status and
-    body, header `Idempotent-Replayed: true`); reusing the key for a different body is a 422.
+    PostgreSQL first tries app/hotsql.py's BOOK_SQL, which books only when all of these plainly hold
+    and otherwise leaves the request to this function.
     """
-    fingerprint = request_fingerprint(body)
     if idempotency_key:
         existing = find_by_key(session, user, idempotency_key)
         if existing is not None:
-            return replay(existing, fingerprint, response)
+            raise replay(existing, fingerprint)
 
     now = utcnow()
     seats = body.seats
@@ -133,7 +138,7 @@ def create_booking(
         if idempotency_key:
             existing = find_by_key(session, user, idempotency_key)
             if existing is not None:
-                return replay(existing, fingerprint, response)
+                raise replay(existing, fingerprint) from None
         SEAT_CONFLICTS.labels(kind="booking").inc()
         if hold is not None:
             detail = "hold has expired or was already used; its seats are no longer reserved"
@@ -142,6 +147,96 @@ def create_booking(
         raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None
     BOOKINGS_CREATED.inc()
     return booking
+
+
+def _json(body: bytes, status_code: int, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def _book_sync(
+    request: Request, user_id: int, body: BookingCreate, idempotency_key: str | None, fingerprint: str
+) -> Response:
+    with request.app.state.sessionmaker() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise unauthorized()
+        try:
+            booking = book(session, user, body, idempotency_key, fingerprint)
+        except Replay as r:
+            return _json(BookingOut.model_validate(r.booking).model_dump_json().encode(), 201, True)
+        return _json(BookingOut.model_validate(booking).model_dump_json().encode(), 201, False)
+
+
+async def book_hot(
+    hot: AsyncDatabase, user_id: int, body: BookingCreate, idempotency_key: str | None, fingerprint: str
+) -> bytes | None:
+    """BOOK_SQL in one round trip: the 201 body, or None when the full rules must decide (app/hotsql.py)."""
+    assert body.flight_id is not None
+    now = utcnow()
+    reference = new_reference()
+    seats = body.seats
+    names = [p.name.strip() for p in body.passengers]
+    params = {
+        "user_id": user_id,
+        "flight_id": body.flight_id,
+        "now": now,
+        "key": idempotency_key,
+        "seats": seats,
+        "names": names,
+        "n": len(seats),
+        "reference": reference,
+        "hash": fingerprint,
+    }
+    pool = await hot.pool()
+    async with pool.connection() as conn:
+        try:
+            cur = await conn.execute(BOOK_SQL, params)
+            row = await cur.fetchone()
+        except psycopg.errors.IntegrityError:  # a concurrent winner: seat, key (or reference) taken
+            return None
+    if row is None:
+        return None
+    BOOKINGS_CREATED.inc()
+    out = {
+        "id": row[0],
+        "reference": reference,
+        "flight_id": body.flight_id,
+        "user_id": user_id,
+        "status": "confirmed",
+        "total_fare": str(row[1]),
+        "passengers": [{"seat": s, "name": n} for s, n in zip(seats, names, strict=True)],
+        "created_at": now,
+        "cancelled_at": None,
+    }
+    return orjson.dumps(out, option=orjson.OPT_UTC_Z)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=BookingOut)
+async def create_booking(
+    request: Request,
+    body: BookingCreate,
+    user_id: TokenUserId,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN)
+    ] = None,
+) -> Response:
+    """Book seats now (`flight_id`) or confirm a hold (`hold_id`), with one passenger per seat.
+
+    With an `Idempotency-Key` header a retried request returns the first booking (same status and
+    body, header `Idempotent-Replayed: true`); reusing the key for a different body is a 422.
+    """
+    fingerprint = request_fingerprint(body)
+    hot: AsyncDatabase | None = request.app.state.hot_db
+    state = request.scope.get("state", {})
+    failed = state.pop(HOT_ERROR, None)
+    if failed is not None:
+        raise failed  # app/api/hot.py already tried: the app's handlers answer (503), no second wait
+    if hot is not None and body.flight_id is not None and not state.get(HOT_DECLINED):
+        created = await book_hot(hot, user_id, body, idempotency_key, fingerprint)
+        if created is not None:
+            return _json(created, 201, False)
+    return await run_in_threadpool(_book_sync, request, user_id, body, idempotency_key, fingerprint)
 
 
 @router.get("", response_model=BookingPage)

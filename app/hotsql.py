@@ -1,0 +1,61 @@
+"""The SQL of the PostgreSQL hot paths: one statement, one round trip per request.
+
+bench/run.py builds its pgbench scripts from these very strings (`pgbench_sql`), so the ceiling it
+measures runs exactly what the endpoints send.
+
+The booking statement is the fast path of the rules in app/api/routes/bookings.py (`book`): it only
+inserts when every rule plainly holds (the user exists, the key is unused, the flight exists and has
+not departed, every seat exists and has no claim row at all, not even an expired one). When it
+inserts nothing, or a constraint fires (a concurrent winner for a seat or for the same key), the
+request takes the full path, which applies the same rules with their exact error messages, sweeps
+expired claims and replays idempotent retries. So the fast path can refuse more than the rules do,
+never less, and the unique (flight_id, seat) index stays the one authority for the seat invariant.
+"""
+
+from __future__ import annotations
+
+import re
+
+# flight row + live claims in one statement; NULL row → 404.
+SEAT_MAP_SQL = """\
+SELECT f.seat_rows, f.seat_letters,
+       ARRAY(SELECT c.seat FROM seat_claims c
+             WHERE c.flight_id = f.id AND (c.expires_at IS NULL OR c.expires_at > %(now)s::timestamptz)),
+       f.status
+FROM flights f WHERE f.id = %(flight_id)s::int"""
+
+BOOK_SQL = """\
+WITH ok AS (
+  SELECT f.id, f.fare * %(n)s::int AS total
+  FROM flights f JOIN users u ON u.id = %(user_id)s::int
+  WHERE f.id = %(flight_id)s::int AND f.status <> 'cancelled' AND f.departure_at > %(now)s::timestamptz
+    AND NOT EXISTS (SELECT 1 FROM bookings b
+                    WHERE b.user_id = %(user_id)s::int AND b.idempotency_key = %(key)s::text)
+    AND NOT EXISTS (SELECT 1 FROM seat_claims c WHERE c.flight_id = f.id AND c.seat = ANY(%(seats)s::text[]))
+    AND NOT EXISTS (SELECT 1 FROM unnest(%(seats)s::text[]) s
+                    WHERE left(s, -1)::int NOT BETWEEN 1 AND f.seat_rows
+                       OR strpos(f.seat_letters, right(s, 1)) = 0)
+  -- Like the full path's FOR SHARE: a concurrent flight cancellation waits for this booking, or
+  -- this booking waits for it and then sees the flight cancelled.
+  FOR SHARE OF f
+), b AS (
+  INSERT INTO bookings (reference, user_id, flight_id, status, total_fare, idempotency_key, request_hash,
+                        created_at)
+  SELECT %(reference)s::text, %(user_id)s::int, ok.id, 'confirmed', ok.total, %(key)s::text, %(hash)s::text,
+         %(now)s::timestamptz
+  FROM ok RETURNING id, total_fare
+), p AS (
+  INSERT INTO passengers (booking_id, seat, name)
+  SELECT b.id, x.seat, x.name FROM b, unnest(%(seats)s::text[], %(names)s::text[]) AS x(seat, name)
+), c AS (
+  INSERT INTO seat_claims (flight_id, seat, booking_id)
+  SELECT %(flight_id)s::int, x.seat, b.id FROM b, unnest(%(seats)s::text[]) AS x(seat)
+)
+SELECT b.id, b.total_fare FROM b"""
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+def pgbench_sql(sql: str) -> str:
+    """The same statement with pgbench variables (`:name`) where psycopg has `%(name)s`."""
+    return _PARAM.sub(r":\1", sql)
