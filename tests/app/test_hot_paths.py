@@ -78,6 +78,7 @@ def test_plain_booking_is_one_statement_and_answers_like_the_full_path(
         ("departed", 409, "has already departed"),
         ("unknown flight", 404, "not found"),
         ("deleted user", 401, "invalid or expired"),
+        ("cancelled flight", 409, "is cancelled"),
     ],
 )
 def test_hot_path_declines_to_the_full_rules(pg_api: Api, case: str, status: int, needle: str) -> None:
@@ -92,6 +93,8 @@ def test_hot_path_declines_to_the_full_rules(pg_api: Api, case: str, status: int
         assert (
             pg_api.client.post("/bookings", json=body(flight["id"], "1A"), headers=admin).status_code == 201
         )
+    if case == "cancelled flight":
+        assert pg_api.client.post(f"/flights/{flight['id']}/cancel", headers=admin).status_code == 200
     if case == "deleted user":
         with pg_api.app.state.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM users WHERE email = 'user2@example.com'"))
