@@ -14,6 +14,7 @@ stopTimeout the stack would give it (components/shutdown.py).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -77,11 +78,17 @@ class Server:
         try:
             code = self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            kill_group(self.process)
             raise AssertionError(f"not stopped within stopTimeout {STOP_TIMEOUT} s:\n{self.log()}") from None
         assert code == 0, self.log()
         return time.monotonic() - start
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the server's whole process group: killing the master alone would orphan its workers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def start_server(db_url: str, log_path: Path, port: int | None = None, drain: int = DRAIN) -> Server:
@@ -106,6 +113,7 @@ def start_server(db_url: str, log_path: Path, port: int | None = None, drain: in
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(port, process, log_path)
 
@@ -115,7 +123,7 @@ def start_server(db_url: str, log_path: Path, port: int | None = None, drain: in
     try:
         wait_until_ready(f"{server.url}/healthz", exited, 90)
     except NotReady as exc:
-        process.kill()
+        kill_group(process)
         raise RuntimeError(f"{exc}:\n{server.log()}") from None
     return server
 
@@ -183,8 +191,13 @@ backend targets
         return "?"
 
     def wait_status(self, server: str, prefix: str, timeout: float = 60) -> None:
+        """Until the server's status is `prefix` exactly, or starts with it for DOWN ("DOWN 1/2" is down)."""
         deadline = time.monotonic() + timeout
-        while not self.status(server).startswith(prefix):
+
+        def matches(status: str) -> bool:
+            return status == prefix or (prefix == "DOWN" and status.startswith("DOWN"))
+
+        while not matches(self.status(server)):
             if time.monotonic() > deadline:
                 raise AssertionError(f"{server} not {prefix} within {timeout} s: {self.status(server)}")
             time.sleep(0.2)
@@ -316,6 +329,9 @@ def test_stopping_servers_behind_a_health_checking_proxy_drops_nothing(db_url: s
     proxy = Proxy(tmp_path, [a.port, b.port, spare])
     servers = [a, b]
     try:
+        # HAProxy starts every server UP until its checks fail: wait until the empty slot is DOWN, or
+        # the first requests would go to a port nothing listens on.
+        proxy.wait_status("s3", "DOWN")
         proxy.wait_status("s1", "UP")
         proxy.wait_status("s2", "UP")
         flights, creds = seed(db_url, flights=4, users=4)
@@ -359,9 +375,7 @@ def test_stopping_servers_behind_a_health_checking_proxy_drops_nothing(db_url: s
     finally:
         proxy.stop()
         for server in servers:
-            if server.process.poll() is None:
-                server.process.kill()
-                server.process.wait()
+            kill_group(server.process)
 
 
 def test_in_flight_request_finishes_after_sigterm_and_drain_keeps_serving(
@@ -405,9 +419,7 @@ def test_in_flight_request_finishes_after_sigterm_and_drain_keeps_serving(
         code = server.process.wait(timeout=STOP_TIMEOUT)
         assert code == 0 and time.monotonic() - start < STOP_TIMEOUT, server.log()
     finally:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+        kill_group(server.process)
 
 
 # Long enough that a stop which drained cannot be mistaken for one that skipped the drain, however
@@ -425,9 +437,7 @@ def test_a_second_signal_skips_the_drain(db_url: str, tmp_path: Path, second: si
         assert "draining for 90 s" in server.log()
         assert elapsed < LONG_DRAIN / 2, f"took {elapsed:.1f} s: the drain was not skipped\n{server.log()}"
     finally:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+        kill_group(server.process)
 
 
 def test_sigint_alone_stops_without_draining(db_url: str, tmp_path: Path) -> None:
