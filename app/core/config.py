@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # After SIGTERM: serve on with /healthz at 503 for DRAIN_SECONDS (the stack derives it from the
     # target group's health check; 0 outside a load balancer), then give in-flight requests up to
     # GRACEFUL_TIMEOUT_SECONDS. The task's stopTimeout covers both (app/core/draining.py).
+    # CloudWatch namespace of the EMF metrics on stdout (app/core/emf.py); unset: no EMF records (local runs).
+    METRICS_NAMESPACE: str | None = Field(default=None, min_length=1, max_length=255)
+    METRICS_FLUSH_SECONDS: float = Field(default=60, ge=1, le=3600)
     DRAIN_SECONDS: float = Field(default=0, ge=0, le=110)
     GRACEFUL_TIMEOUT_SECONDS: int = Field(default=20, ge=1, le=110)
 

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import emf
 from app.core.draining import is_draining
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -83,6 +84,7 @@ class RequestLogMiddleware:
             route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             method = scope.get("method", "")
             _metrics(method, route, status_code, latency)
+            emf.observe_request(method, route, status_code, latency)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "request",

@@ -19,6 +19,8 @@ from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_o
 from app.api.routes.holds import hold_not_found, is_hold_id
 from app.core.asyncdb import AsyncDatabase
 from app.core.hotstate import HOT_DECLINED, HOT_ERROR
+from app.core import emf
+from app.core import metric_catalogue as mc
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.hotsql import BOOK_SQL
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
@@ -59,6 +61,7 @@ def replay(existing: Booking, fingerprint: str) -> Replay:
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail="Idempotency-Key was already used with a different request body",
         )
+    emf.count(mc.IDEMPOTENT_REPLAYS)
     return Replay(existing)
 
 
@@ -140,12 +143,14 @@ def book(
             if existing is not None:
                 raise replay(existing, fingerprint) from None
         SEAT_CONFLICTS.labels(kind="booking").inc()
+        emf.count(mc.BOOKING_CONFLICTS)
         if hold is not None:
             detail = "hold has expired or was already used; its seats are no longer reserved"
         else:
             detail = unavailable_detail(session, flight.id, now, seats, exc)
         raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None
     BOOKINGS_CREATED.inc()
+    emf.count(mc.BOOKINGS_CREATED)
     return booking
 
 
@@ -198,6 +203,7 @@ async def book_hot(
     if row is None:
         return None
     BOOKINGS_CREATED.inc()
+    emf.count(mc.BOOKINGS_CREATED)
     out = {
         "id": row[0],
         "reference": reference,

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, FlightId, HoldId, SessionDep, SettingsDep
 from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_or_404
+from app.core import emf
+from app.core import metric_catalogue as mc
 from app.core.metrics import SEAT_CONFLICTS
 from app.models import Hold, User, utcnow
 from app.schemas import HoldCreate, HoldOut
@@ -75,9 +77,11 @@ def create_hold(
     except (SeatUnavailable, sa.exc.IntegrityError) as exc:
         session.rollback()
         SEAT_CONFLICTS.labels(kind="hold").inc()
+        emf.count(mc.HOLD_CONFLICTS)
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=unavailable_detail(session, flight.id, now, seats, exc)
         ) from None
+    emf.count(mc.HOLDS_CREATED)
     return hold_out(hold)
 
 
