@@ -27,6 +27,7 @@ from components.alarms import (
     error_rate_queries,
     lcu_rate_queries,
 )
+from components.business_metrics import business_alarm_definitions
 
 
 def _runbook(key: str, meaning: str) -> str:
@@ -40,9 +41,10 @@ def alarm_definitions(
     *,
     min_healthy_hosts: int,
     free_storage_threshold: pulumi.Input[float],
+    metrics_namespace: str,
 ) -> tuple[AlarmDefinition, ...]:
     """Every alarm of the environment, as data (the component turns each into a MetricAlarm)."""
-    names = alarm_names(prefix)
+    names = alarm_names(prefix, settings)
     lb = {"LoadBalancer": watched.load_balancer}
     tg = {"LoadBalancer": watched.load_balancer, "TargetGroup": watched.target_group}
     service = {"ClusterName": watched.cluster_name, "ServiceName": watched.service_name}
@@ -79,6 +81,14 @@ def alarm_definitions(
 
     elb_period = s.elb_5xx_rate.period_seconds
     target_period = s.target_5xx_rate.period_seconds
+    business = business_alarm_definitions(
+        names,
+        metrics_namespace,
+        no_bookings=s.no_bookings,
+        hours=s.business_hours,
+        conflict_ratio=s.conflict_ratio,
+        runbook=_runbook,
+    )
     return (
         AlarmDefinition(
             key="elb5xxRate",
@@ -277,4 +287,4 @@ def alarm_definitions(
             treat_missing_data="notBreaching",  # always reported; a gap is not load
             queries=lcu_rate_queries(watched.load_balancer, s.consumed_lcus.period_seconds),
         ),
-    )
+    ) + business

@@ -42,6 +42,9 @@ ALARM_SUFFIXES: dict[str, str] = {
     "notifierDuration": "notifier-duration",
     "deadLetterQueue": "notifier-dlq-messages",
     "consumedLcus": "alb-consumed-lcus",
+    # The API's own metrics (EMF, components/business_metrics.py); noBookings only when enabled.
+    "conflictRatio": "seat-conflict-ratio",
+    "noBookings": "no-bookings",
 }
 
 # A bad release shows up as 5xx responses (from the app or from the ALB when tasks die) or as slow
@@ -68,6 +71,23 @@ class AlarmRule:
 
 
 @dataclass(frozen=True)
+class BusinessHours:
+    """When bookings are expected (UTC, CloudWatch's clock): [start_hour, end_hour) on the chosen days."""
+
+    enabled: bool = False  # off unless a stack turns it on (dev has no customers)
+    start_hour_utc: int = 8
+    end_hour_utc: int = 20
+    weekdays_only: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start_hour_utc < self.end_hour_utc <= 24:
+            raise ValueError(
+                f"business hours {self.start_hour_utc}-{self.end_hour_utc} UTC are invalid: "
+                "need 0 <= start < end <= 24"
+            )
+
+
+@dataclass(frozen=True)
 class AlarmSettings:
     elb_5xx_rate: AlarmRule = AlarmRule(5, 60, 5, 3, minimum_requests=20)
     target_5xx_rate: AlarmRule = AlarmRule(5, 60, 5, 3, minimum_requests=20)
@@ -84,6 +104,11 @@ class AlarmSettings:
     notifier_duration: AlarmRule = AlarmRule(2000, 300, 1, 1)
     dead_letter_queue: AlarmRule = AlarmRule(0, 300, 1, 1)
     consumed_lcus: AlarmRule = AlarmRule(10, 300, 3, 3)
+    # % of seat claims refused; minimum_requests = hold/booking attempts below which the ratio is 0.
+    conflict_ratio: AlarmRule = AlarmRule(20, 300, 3, 2, minimum_requests=20)
+    # Threshold fixed (fewer than 1 booking); 6 periods of 5 minutes: no booking for 30 minutes.
+    no_bookings: AlarmRule = AlarmRule(1, 300, 6, 6)
+    business_hours: BusinessHours = BusinessHours()
     # Empty: alarms go to the same people as deployment notifications (see `recipients`).
     emails: tuple[str, ...] = ()
 
@@ -108,8 +133,13 @@ def alarm_name(prefix: str, key: str) -> str:
     return f"{validate_prefix(prefix)}-{ALARM_SUFFIXES[key]}"
 
 
-def alarm_names(prefix: str) -> dict[str, str]:
-    return {key: alarm_name(prefix, key) for key in ALARM_SUFFIXES}
+def alarm_names(prefix: str, settings: AlarmSettings | None = None) -> dict[str, str]:
+    """Every alarm's name; with `settings`, only the alarms they enable (noBookings is opt-in)."""
+    return {
+        key: alarm_name(prefix, key)
+        for key in ALARM_SUFFIXES
+        if settings is None or key != "noBookings" or settings.business_hours.enabled
+    }
 
 
 def deployment_alarm_names(prefix: str) -> tuple[str, ...]:

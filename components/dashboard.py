@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.alarms import ALB, CONTAINER_INSIGHTS, ECS, LAMBDA, RDS, SQS, Watched
+from components.business_metrics import business_widgets
 
 # The API's access log: one JSON line per request (fields from app/ logging). ECS's awslogs driver
 # stores each line as the event message, which Logs Insights parses into fields automatically.
@@ -72,6 +73,7 @@ def dashboard_body(
     app_log_group_name: str,
     alarm_arns: Sequence[str],
     min_healthy_hosts: int,
+    metrics_namespace: str,
 ) -> dict[str, Any]:
     """The CloudWatch dashboard (DashboardBody JSON structure) for one environment.
 
@@ -88,6 +90,7 @@ def dashboard_body(
             "type": "alarm",
             "properties": {"title": "Alarms", "alarms": list(alarm_arns), "sortBy": "stateUpdatedTimestamp"},
         },
+        *business_widgets(metrics_namespace, region),
         _graph(
             "Requests",
             [
@@ -209,12 +212,15 @@ def dashboard_body(
 
 
 def _layout(widgets: list[dict[str, Any]]) -> None:
-    """Alarm and log widgets take a full row; graphs fill rows of three, in the order given."""
+    """Alarm, text and log widgets take a full row; graphs fill rows of three (or of their own width)."""
     x = y = 0
     for widget in widgets:
-        full_row = widget["type"] in ("alarm", "log")
-        width = 24 if full_row else _WIDTH
+        full_row = widget["type"] in ("alarm", "log", "text")
+        width = 24 if full_row else widget.get("width", _WIDTH)
         if x + width > 24:
             x, y = 0, y + _HEIGHT
-        widget.update(x=x, y=y, width=width, height=_HEIGHT)
+        height = 2 if widget["type"] == "text" else _HEIGHT
+        widget.update(x=x, y=y, width=width, height=height)
         x += width
+        if full_row:
+            x, y = 0, y + height

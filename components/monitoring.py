@@ -112,6 +112,8 @@ class MonitoringArgs:
     min_healthy_hosts: int  # the service's minimum task count
     db_allocated_storage_gb: pulumi.Input[int]
     app_log_group_name: pulumi.Input[str]  # the API's log group (JSON lines), for the saved queries
+    # The CloudWatch namespace the API writes its EMF metrics to (app.core.metric_catalogue.metrics_namespace).
+    metrics_namespace: str
     # May be empty (a dev stack without booking:notifications): the topic then has no subscriber until
     # someone subscribes to the alarmTopicArn output; the stack warns about it.
     alarm_emails: tuple[str, ...]
@@ -179,6 +181,7 @@ class Monitoring(pulumi.ComponentResource):
             free_storage_threshold=pulumi.Output.from_input(args.db_allocated_storage_gb).apply(
                 lambda gb: free_storage_threshold_bytes(int(gb), percent)
             ),
+            metrics_namespace=args.metrics_namespace,
         )
         alarms = {
             definition.key: self._alarm(name, definition, topic.arn, topic_policy)
@@ -205,6 +208,7 @@ class Monitoring(pulumi.ComponentResource):
                     app_log_group_name=v[8],
                     alarm_arns=v[9],
                     min_healthy_hosts=args.min_healthy_hosts,
+                    metrics_namespace=args.metrics_namespace,
                 ),
                 sort_keys=True,
             )

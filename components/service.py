@@ -44,6 +44,7 @@ def container_definitions(
     graceful_shutdown_seconds: int = 20,
     log_level: str = "INFO",
     web_concurrency: int = 2,
+    metrics_namespace: str | None = None,
 ) -> list[dict[str, Any]]:
     """The API container as ECS wants it. Secret values never appear here, only where ECS fetches them."""
     environment = {
@@ -62,6 +63,9 @@ def container_definitions(
         "DRAIN_SECONDS": str(drain_seconds),
         "GRACEFUL_TIMEOUT_SECONDS": str(graceful_shutdown_seconds),
     }
+    if metrics_namespace:
+        # EMF records on stdout (app/core/emf.py); the awslogs driver ships them like the JSON log lines.
+        environment["METRICS_NAMESPACE"] = metrics_namespace
     return [
         {
             "name": CONTAINER_NAME,
@@ -187,6 +191,7 @@ class ServiceArgs:
     on_demand_base: int = 0
     log_retention_days: int = 14
     log_level: str = "INFO"
+    metrics_namespace: str | None = None  # where the API's EMF metrics go; None: the API writes none
     cpu_target_percent: int = 60
     requests_per_target: int = 500
     wait_for_steady_state: bool = True
@@ -295,6 +300,7 @@ class Service(pulumi.ComponentResource):
                     drain_seconds=args.drain_seconds,
                     graceful_shutdown_seconds=args.graceful_shutdown_seconds,
                     log_level=args.log_level,
+                    metrics_namespace=args.metrics_namespace,
                 )
             )
         )

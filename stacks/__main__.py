@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from app.core.metric_catalogue import metrics_namespace
 from components.alarms import Watched, deployment_alarm_names
 from components.database import Database, DatabaseArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -28,6 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Config first: a bad value stops the program here, before any resource is declared.
 settings = load_settings()
 names = settings.names
+# The API's business and per-route metrics (EMF on stdout) land here; the dashboard and alarms read it.
+app_metrics_namespace = metrics_namespace(settings.environment)
 
 # One explicit provider carries the default tags, so every taggable resource gets them.
 aws_provider = aws.Provider(
@@ -159,6 +162,7 @@ service = Service(
         graceful_shutdown_seconds=settings.service.graceful_shutdown_seconds,
         log_retention_days=settings.service.log_retention_days,
         log_level=settings.service.log_level,
+        metrics_namespace=app_metrics_namespace,
         cpu_target_percent=settings.service.cpu_target_percent,
         requests_per_target=settings.service.requests_per_target,
         wait_for_steady_state=settings.service.wait_for_steady_state,
@@ -213,6 +217,7 @@ monitoring = Monitoring(
         min_healthy_hosts=settings.service.min_count,
         db_allocated_storage_gb=settings.database.allocated_storage_gb,
         app_log_group_name=service.log_group_name,
+        metrics_namespace=app_metrics_namespace,
         alarm_emails=alarm_emails,
         alarms=settings.alarms,
     ),

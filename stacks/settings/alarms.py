@@ -9,12 +9,20 @@ booking:alarms:
   targetLatencyP99: {threshold: 800} # ms
   serviceCpu: {threshold: 70, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 4}
   target5xxRate: {threshold: 2, minimumRequests: 50}
+  conflictRatio: {threshold: 10, minimumRequests: 50}  # % of holds/bookings refused (seat taken)
+  noBookings: {enabled: true, startHourUtc: 7, endHourUtc: 19, weekdaysOnly: true, evaluationPeriods: 6}
 ```
 
 Each alarm object accepts `threshold` (in the unit listed in `ALARMS`), `periodSeconds`,
 `evaluationPeriods` and `datapointsToAlarm` (M of N: alarm when M of the last N periods breach); the two
 5xx-rate alarms also take `minimumRequests`; `healthyHosts` and `deadLetterQueue` have no threshold (the
 service's minimum task count and "any message" are the thresholds).
+
+`conflictRatio` and `noBookings` watch the API's own metrics (EMF, docs/business-metrics.md).
+`conflictRatio.minimumRequests` counts seat claims (holds + bookings) per period. `noBookings` is off
+unless `enabled: true`; it fires when no booking was made in `evaluationPeriods` periods of
+`periodSeconds` inside the business hours `startHourUtc`..`endHourUtc` (UTC, CloudWatch's clock),
+Monday to Friday unless `weekdaysOnly: false`; its threshold is fixed (fewer than one booking).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from components.alarms import AlarmRule, AlarmSettings
+from components.alarms import AlarmRule, AlarmSettings, BusinessHours
 from stacks.settings._base import ConfigError, Section
 from stacks.settings.notifications import email_address
 
@@ -65,6 +73,8 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec("notifierDuration", "ms", (1, 900_000)),
     AlarmSpec("deadLetterQueue", "messages", None, min_period_seconds=300),
     AlarmSpec("consumedLcus", "LCUs", (0.1, 100_000)),
+    AlarmSpec("conflictRatio", "% of seat claims", (0.1, 100), rate=True),
+    AlarmSpec("noBookings", "bookings", None),
 )
 
 SPECS: dict[str, AlarmSpec] = {spec.key: spec for spec in ALARMS}
@@ -87,6 +97,8 @@ FIELD_BY_KEY: dict[str, str] = {
     "notifierDuration": "notifier_duration",
     "deadLetterQueue": "dead_letter_queue",
     "consumedLcus": "consumed_lcus",
+    "conflictRatio": "conflict_ratio",
+    "noBookings": "no_bookings",
 }
 
 DEFAULTS = AlarmSettings()
@@ -98,13 +110,34 @@ def parse_alarms(raw: object) -> AlarmSettings:
     """Validate `booking:alarms` (absent: every default); raise ConfigError on the first bad value."""
     section = Section("alarms", raw, ["emails", *SPECS])
     rules = {FIELD_BY_KEY[spec.key]: _parse_rule(section, spec) for spec in ALARMS}
-    return AlarmSettings(**rules, emails=_parse_emails(section))
+    no_bookings_keys = [key for key in _RULE_KEYS if key != "threshold"] + list(_HOURS_KEYS)
+    hours = _parse_business_hours(section.section("noBookings", no_bookings_keys))
+    return AlarmSettings(**rules, business_hours=hours, emails=_parse_emails(section))
+
+
+_HOURS_KEYS = ("enabled", "startHourUtc", "endHourUtc", "weekdaysOnly")
+
+
+def _parse_business_hours(section: Section) -> BusinessHours:
+    default = DEFAULTS.business_hours
+    start = section.integer("startHourUtc", default.start_hour_utc, minimum=0, maximum=23)
+    end = section.integer("endHourUtc", default.end_hour_utc, minimum=1, maximum=24)
+    if end <= start:
+        raise section.error("endHourUtc", end, f"must be after startHourUtc ({start})")
+    return BusinessHours(
+        enabled=section.boolean("enabled", default.enabled),
+        start_hour_utc=start,
+        end_hour_utc=end,
+        weekdays_only=section.boolean("weekdaysOnly", default.weekdays_only),
+    )
 
 
 def _parse_rule(parent: Section, spec: AlarmSpec) -> AlarmRule:
     allowed = [key for key in _RULE_KEYS if key != "threshold" or spec.threshold_range is not None]
     if spec.rate:
         allowed.append("minimumRequests")
+    if spec.key == "noBookings":
+        allowed += _HOURS_KEYS
     section = parent.section(spec.key, allowed)
     default = spec.default
     threshold = default.threshold

@@ -19,6 +19,7 @@ WATCHED = Watched(
     dead_letter_queue_name="booking-test-deploy-notifier-dlq",
 )
 APP_LOG_GROUP = "/ecs/booking-test/api"
+METRICS_NAMESPACE = "Booking/test"  # the API's EMF namespace (app.core.metric_catalogue.metrics_namespace)
 WATCHED_VALUES = {
     LB,
     TG,

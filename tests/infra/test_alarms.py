@@ -152,13 +152,17 @@ def _definitions(settings: AlarmSettings | None = None) -> dict[str, Any]:
         WATCHED,
         min_healthy_hosts=2,
         free_storage_threshold=2.0 * 1024**3,
+        metrics_namespace="Booking/prod",
     )
     return {d.key: d for d in defs}
 
 
 def test_every_alarm_has_a_definition_with_the_configured_rule() -> None:
     settings = parse_alarms(
-        {"serviceCpu": {"threshold": 65, "evaluationPeriods": 10, "datapointsToAlarm": 7}}
+        {
+            "serviceCpu": {"threshold": 65, "evaluationPeriods": 10, "datapointsToAlarm": 7},
+            "noBookings": {"enabled": True},
+        }
     )
     defs = _definitions(settings)
     assert set(defs) == set(ALARM_SUFFIXES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from app.core import metric_catalogue as mc
 from components.alarms import (
     ALARM_SUFFIXES,
     alarm_names,
@@ -13,6 +14,7 @@ from components.dashboard import ERRORS_BY_ROUTE_QUERY, LATENCY_BY_ROUTE_QUERY, 
 from tests.infra.monitoring_watched import (
     ACCOUNT,
     APP_LOG_GROUP,
+    METRICS_NAMESPACE,
     PREFIX,
     REGION,
     WATCHED,
@@ -35,7 +37,12 @@ def metric_entries(body: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, s
 def _body() -> dict[str, Any]:
     arns = [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{n}" for n in alarm_names(PREFIX).values()]
     return dashboard_body(
-        WATCHED, region=REGION, app_log_group_name=APP_LOG_GROUP, alarm_arns=arns, min_healthy_hosts=2
+        WATCHED,
+        region=REGION,
+        app_log_group_name=APP_LOG_GROUP,
+        alarm_arns=arns,
+        min_healthy_hosts=2,
+        metrics_namespace=METRICS_NAMESPACE,
     )
 
 
@@ -71,6 +78,10 @@ def test_dashboard_references_only_the_watched_resources() -> None:
         "AWS/SQS": [{"QueueName"}],
     }
     for namespace, metric, dims in metric_entries(body):
+        if namespace == METRICS_NAMESPACE:  # the API's own metrics: the catalogue's dimensions
+            assert tuple(dims) == mc.BY_NAME[metric].dimensions, (metric, dims)
+            assert set(dims.values()) <= set(mc.KEY_ROUTES), (metric, dims)
+            continue
         assert set(dims) in expected_dims[namespace], (namespace, metric, dims)
         assert set(dims.values()) <= WATCHED_VALUES, (metric, dims)
     for widget in body["widgets"]:

@@ -24,6 +24,7 @@ from stacks.settings.alarms import FIELD_BY_KEY, parse_alarms
 from tests.infra.monitoring_watched import (
     ACCOUNT,
     APP_LOG_GROUP,
+    METRICS_NAMESPACE,
     LB,
     PREFIX,
     REGION,
@@ -98,6 +99,7 @@ def _run(**overrides: Any) -> Run:
             "min_healthy_hosts": 2,
             "db_allocated_storage_gb": pulumi.Output.from_input(20),
             "app_log_group_name": APP_LOG_GROUP,
+            "metrics_namespace": METRICS_NAMESPACE,
             "alarm_emails": ("ops@example.com", "oncall@example.com"),
         }
         args = MonitoringArgs(**{**kwargs, **overrides})
@@ -216,7 +218,7 @@ def test_latency_alarm_ignores_percentiles_over_a_handful_of_requests(run: Run) 
 
 def test_every_alarm_notifies_the_alarms_topic_on_alarm_and_ok(run: Run) -> None:
     alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    assert {a.inputs["name"] for a in alarms} == set(alarm_names(PREFIX).values())
+    assert {a.inputs["name"] for a in alarms} == set(alarm_names(PREFIX, AlarmSettings()).values())
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [TOPIC_ARN]
         assert alarm.inputs["okActions"] == [TOPIC_ARN]
@@ -280,7 +282,7 @@ def test_every_child_belongs_to_the_component(run: Run) -> None:
 def test_outputs(run: Run) -> None:
     assert run.outputs["topic"] == TOPIC_ARN
     assert run.outputs["dashboard"] == PREFIX
-    assert run.outputs["alarm_names"] == alarm_names(PREFIX)
+    assert run.outputs["alarm_names"] == alarm_names(PREFIX, AlarmSettings())
     assert run.outputs["deployment_alarm_names"] == deployment_alarm_names(PREFIX)
     assert set(DEPLOYMENT_ALARM_KEYS) <= set(run.outputs["alarm_names"])
 
@@ -288,7 +290,9 @@ def test_outputs(run: Run) -> None:
 def test_no_recipients_means_no_subscription_but_the_alarms_still_exist() -> None:
     run = _run(alarm_emails=())
     assert run.of_type("aws:sns/topicSubscription:TopicSubscription") == []
-    assert len(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == len(ALARM_SUFFIXES)
+    assert len(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == len(
+        alarm_names(PREFIX, AlarmSettings())
+    )
 
 
 def test_configured_thresholds_reach_the_alarms() -> None:
@@ -318,6 +322,7 @@ def test_args_refuse_what_cannot_work() -> None:
         min_healthy_hosts=1,
         db_allocated_storage_gb=20,
         app_log_group_name=APP_LOG_GROUP,
+        metrics_namespace=METRICS_NAMESPACE,
         alarm_emails=("ops@example.com",),
     )
     MonitoringArgs(**base)
