@@ -143,6 +143,16 @@ def alarm_monthly(metrics: int, high_resolution: bool, table: PriceTable) -> flo
     return metrics * table.price("cloudwatch", key)
 
 
+def custom_metrics_count(business: int, routes: int, status_classes: int) -> int:
+    """EMF metrics the API creates: the business counters, plus per route one Latency and one Requests
+    per status class seen (docs/business-metrics.md)."""
+    return business + routes * (1 + status_classes)
+
+
+def custom_metrics_monthly(metrics: int, table: PriceTable) -> float:
+    return metrics * table.price("cloudwatch", "custom_metric_month")
+
+
 def dashboards_monthly(dashboards: int, table: PriceTable) -> float:
     return dashboards * table.price("cloudwatch", "dashboard_month")
 
@@ -187,7 +197,7 @@ class CostLine:
     component: str
     item: str
     monthly: float
-    # The same line at the service's maximum task count (only Fargate lines differ).
+    # The same line at the service's maximum task count (Fargate and per-task lines differ).
     monthly_at_max: float | None = None
 
 

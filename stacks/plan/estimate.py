@@ -6,8 +6,11 @@ resources cost what (the quantities), from the settings the program declared.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
+
+from app.core import metric_catalogue
 
 from policies.invariants import (
     ECS_SERVICE,
@@ -63,7 +66,50 @@ def _fargate_lines(ctx: Context, table: PriceTable, component: Mapping[str, str]
                 cost.fargate_monthly(vcpu, memory_gb, arch, maximum, spot_max, table),
             )
         )
+        if emf_namespace(task.props.get("containerDefinitions")):
+            lines += _emf_lines(svc, component[svc.urn], desired, maximum, table)
     return lines
+
+
+def emf_namespace(container_definitions: Any) -> str | None:
+    """The API's METRICS_NAMESPACE (EMF metrics on), if a container of the task definition sets it."""
+    if isinstance(container_definitions, str):
+        try:
+            container_definitions = json.loads(container_definitions)
+        except ValueError:
+            return None
+    for container in container_definitions or []:
+        for variable in container.get("environment") or []:
+            if variable.get("name") == "METRICS_NAMESPACE" and variable.get("value"):
+                return str(variable["value"])
+    return None
+
+
+def _emf_lines(
+    svc: ResourceRecord, component: str, desired: int, maximum: int, table: PriceTable
+) -> list[CostLine]:
+    a = table.assumptions
+    metrics = cost.custom_metrics_count(
+        len(metric_catalogue.BUSINESS), int(a["emf_measured_routes"]), int(a["emf_status_classes_per_route"])
+    )
+    gb = float(a["emf_log_gb_per_task"])
+    return [
+        CostLine(
+            svc.urn,
+            svc.name,
+            component,
+            f"CloudWatch custom metrics from the API's EMF records: {metrics}",
+            cost.custom_metrics_monthly(metrics, table),
+        ),
+        CostLine(
+            svc.urn,
+            svc.name,
+            component,
+            f"EMF log ingestion {gb:g} GB per task",
+            cost.log_ingestion_monthly(gb * desired, table),
+            cost.log_ingestion_monthly(gb * maximum, table),
+        ),
+    ]
 
 
 def alarm_metrics(props: Mapping[str, Any]) -> tuple[int, bool]:
@@ -204,6 +250,9 @@ def assumption_lines(table: PriceTable) -> list[str]:
         f"interface endpoints: {a['interface_endpoint_gb_processed']:g} GB processed each",
         "RDS: allocated storage (not the autoscaling ceiling); backups within the free 100 % of storage",
         f"CloudWatch log ingestion per log group per month: {logs}; storage not included",
+        f"API metrics (EMF): {a['emf_measured_routes']} routes x (Latency + Requests for "
+        f"{a['emf_status_classes_per_route']} status classes) + the business counters; "
+        f"{a['emf_log_gb_per_task']:g} GB of EMF records per task",
         f"ECR {a['ecr_stored_gb']:g} GB, S3 {a['s3_stored_gb']:g} GB stored",
         f"Lambda {a['lambda_invocations']} invocations, SNS {a['sns_publishes']} publishes and "
         f"{a['sns_emails']} e-mails, SQS {a['sqs_requests']} requests per month (near zero, shown)",

@@ -134,13 +134,29 @@ def test_cost_of_a_fixed_config_equals_the_hand_computation() -> None:
     # RDS db.t4g.small Multi-AZ $0.064/h, 30 GB gp3 Multi-AZ $0.23/GB-month
     rds = 0.064 * h  # = 46.72
     rds_storage = 30 * 0.23  # = 6.90
-    assert plan.costs.total_at_max - plan.costs.total == pytest.approx(fargate_at_max - fargate)
+    # The API's EMF metrics: 6 business counters + 15 routes x (Latency + Requests x 2 status classes)
+    # = 51 custom metrics at $0.30; their records, 0.5 GB per task at $0.50/GB ingested.
+    custom_metrics = (6 + 15 * (1 + 2)) * 0.30  # = 15.30
+    emf_logs, emf_logs_at_max = 2 * 0.5 * 0.50, 4 * 0.5 * 0.50
+    assert plan.costs.total_at_max - plan.costs.total == pytest.approx(
+        fargate_at_max - fargate + emf_logs_at_max - emf_logs
+    )
     kinds = lines_by_kind(plan)
     assert kinds["Fargate"] == pytest.approx(fargate)
     assert kinds["NAT"] == pytest.approx(nat)
     assert kinds["public"] == pytest.approx(eips)
     assert kinds["ALB"] == pytest.approx(alb + alb_ips)
     assert kinds["RDS"] == pytest.approx(rds + rds_storage)
+    assert kinds["CloudWatch"] == pytest.approx(
+        custom_metrics
+        + sum(  # the alarms' lines start with "CloudWatch" too
+            line.monthly
+            for line in plan.costs.lines
+            if line.item.startswith("CloudWatch ") and "alarm" in line.item
+        )
+        + sum(line.monthly for line in plan.costs.lines if line.item == "CloudWatch dashboard")
+    )
+    assert kinds["EMF"] == pytest.approx(emf_logs)
     # per-unit items: count x list price (counts come from the program; prices are written here)
     inv = Inventory(records(run))
     count = lambda *types: len(inv.of_type(*types))  # noqa: E731
@@ -176,7 +192,9 @@ def test_cost_of_a_fixed_config_equals_the_hand_computation() -> None:
             if e.props.get("vpcEndpointType") == "Interface"
         )
     )
-    hand_total = fargate + nat + eips + alb + alb_ips + rds + rds_storage + per_unit
+    hand_total = (
+        fargate + nat + eips + alb + alb_ips + rds + rds_storage + per_unit + custom_metrics + emf_logs
+    )
     assert plan.costs.total == pytest.approx(hand_total)
     assert secrets >= 2 and logs >= 1.0 + 2.5  # the JWT + RDS secrets; flow logs + service logs at least
 
