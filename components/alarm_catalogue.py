@@ -287,4 +287,5 @@ def alarm_definitions(
             treat_missing_data="notBreaching",  # always reported; a gap is not load
             queries=lcu_rate_queries(watched.load_balancer, s.consumed_lcus.period_seconds),
         ),
-    ) + business
+        *business,
+    )

@@ -112,7 +112,7 @@ class MonitoringArgs:
     min_healthy_hosts: int  # the service's minimum task count
     db_allocated_storage_gb: pulumi.Input[int]
     app_log_group_name: pulumi.Input[str]  # the API's log group (JSON lines), for the saved queries
-    # The CloudWatch namespace the API writes its EMF metrics to (app.core.metric_catalogue.metrics_namespace).
+    # Where the API writes its EMF metrics (app.core.metric_catalogue.metrics_namespace).
     metrics_namespace: str
     # May be empty (a dev stack without booking:notifications): the topic then has no subscriber until
     # someone subscribes to the alarmTopicArn output; the stack warns about it.

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.core import metric_catalogue
-
 from policies.invariants import (
     ECS_SERVICE,
     LOAD_BALANCER_TYPES,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -305,6 +305,7 @@ def test_no_namespace_means_no_records(settings: Settings) -> None:
 
 def test_the_plan_prices_as_many_routes_as_the_api_measures(settings: Settings) -> None:
     """stacks/prices.json's route count is the API's measured route templates plus "<unmatched>"."""
-    assumptions = json.loads((Path(__file__).parents[2] / "stacks" / "prices.json").read_text())["assumptions"]
+    prices = Path(__file__).parents[2] / "stacks" / "prices.json"
+    assumptions = json.loads(prices.read_text())["assumptions"]
     measured = route_templates(create_app(settings)) - mc.UNMEASURED_ROUTES
     assert assumptions["emf_measured_routes"] == len(measured) + 1

@@ -81,11 +81,12 @@ COMMON_COUNTS: dict[str, int] = {
     "aws:sqs/queue:Queue": 1,
     "aws:sqs/queuePolicy:QueuePolicy": 1,
 }
-# Monitoring: alarms topic (KMS-encrypted, with its policy), 15 alarms, dashboard, saved log queries.
+# Monitoring: alarms topic (KMS-encrypted, with its policy), 16 alarms (prod 17: noBookings is opt-in
+# and only prod opts in), dashboard, saved log queries.
 COMMON_COUNTS.update(
     {
         "booking:components:Monitoring": 1,
-        "aws:cloudwatch/metricAlarm:MetricAlarm": 15,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": 16,
         "aws:cloudwatch/dashboard:Dashboard": 1,
         "aws:cloudwatch/queryDefinition:QueryDefinition": 2,
         "aws:kms/key:Key": 1,
@@ -108,6 +109,7 @@ DEV_COUNTS = {
 }
 PROD_COUNTS = {
     **COMMON_COUNTS,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 17,
     "aws:ec2/subnet:Subnet": 9,
     "aws:ec2/eip:Eip": 3,
     "aws:ec2/natGateway:NatGateway": 3,

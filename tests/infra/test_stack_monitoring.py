@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.core.metric_catalogue import metrics_namespace
 from components.alarms import ALARM_SUFFIXES, AlarmSettings, alarm_names, deployment_alarm_names
 from components.dashboard import ERRORS_BY_ROUTE_QUERY
 from components.monitoring import alarm_topic_key_policy, alarm_topic_policy
@@ -39,6 +40,20 @@ def real_dimensions(run: OfflineRun) -> dict[str, str]:
         "FunctionName": run.one("aws:lambda/function:Function").outputs["name"],
         "QueueName": queue.outputs["name"],
     }
+
+
+def task_environment(run: OfflineRun) -> dict[str, str]:
+    raw = run.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"]
+    (container,) = json.loads(raw) if isinstance(raw, str) else raw
+    return {v["name"]: v["value"] for v in container["environment"]}
+
+
+def test_the_api_writes_its_metrics_where_the_dashboard_and_alarms_read(run: OfflineRun) -> None:
+    namespace = task_environment(run)["METRICS_NAMESPACE"]
+    assert namespace == metrics_namespace(run.stack) == f"Booking/{run.stack}"
+    conflict = alarms(run)[f"booking-{run.stack}-seat-conflict-ratio"]
+    read = {q["metric"]["namespace"] for q in conflict["metricQueries"] if "metric" in q}
+    assert read == {namespace}
 
 
 def alarms(run: OfflineRun) -> dict[str, dict[str, Any]]:
@@ -189,7 +204,11 @@ def test_dashboard_references_existing_resources(run: OfflineRun) -> None:
             parts = [p for p in entry if not isinstance(p, dict)]
             if not parts:
                 continue  # metric math over the widget's own metrics
-            _, _, *dims = parts
+            namespace, _, *dims = parts
+            if namespace == metrics_namespace(run.stack):
+                # The API's EMF metrics: no AWS resource behind them; the namespace the task writes to.
+                assert namespace == task_environment(run)["METRICS_NAMESPACE"]
+                continue
             for name, value in zip(dims[::2], dims[1::2], strict=True):
                 assert real[name] == value, (properties["title"], name, value)
                 seen.add(name)
@@ -267,7 +286,7 @@ def test_own_alarm_addresses_replace_the_notification_ones() -> None:
 def test_without_any_address_the_alarms_still_exist() -> None:
     run = run_stack("dev", {"booking:notifications": None})
     assert run.error is None, run.error
-    assert len(run.of_type(ALARM)) == len(ALARM_SUFFIXES)
+    assert len(run.of_type(ALARM)) == len(alarm_names("booking-dev", configured("dev")))
     assert [
         s
         for s in run.of_type("aws:sns/topicSubscription:TopicSubscription")
