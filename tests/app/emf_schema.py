@@ -78,7 +78,7 @@ EMF_SCHEMA: dict[str, Any] = {
                                     "additionalProperties": False,
                                     "properties": {
                                         "Name": _NAME,
-                                        "Unit": {"enum": UNITS},
+                                        "Unit": {"enum": list(UNITS)},
                                         "StorageResolution": {"enum": [1, 60]},
                                     },
                                 },
