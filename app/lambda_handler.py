@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from mangum import Mangum
 from pydantic import SecretStr
 
+from app.core import emf
 from app.core.config import Settings, get_settings, lambda_settings
 from app.main import create_app
 
@@ -41,7 +42,12 @@ def make_handler(application: FastAPI) -> LambdaHandler:
     adapter = Mangum(application, lifespan="off")
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        response: dict[str, Any] = adapter(event, context)
+        try:
+            response: dict[str, Any] = adapter(event, context)
+        finally:
+            # The invocation's EMF metrics (docs/business-metrics.md): the environment may be frozen
+            # after it returns, so no background flush is relied on; Lambda ships stdout to its logs.
+            emf.flush()
         if is_alb_event(event):
             response = for_alb(response, event)
         return response

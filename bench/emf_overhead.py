@@ -203,9 +203,9 @@ async def main() -> None:
     await round_cpu(app, flight, auth, seat_iter, 50, 20)  # warm-up
     results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
     for _ in range(args.rounds):
-        for on in (False, True):
-            emf.configure("Booking/bench" if on else None, 3600, write=lambda _line: None)
-            results[on].append(await round_cpu(app, flight, auth, seat_iter, args.seatmaps, args.bookings))
+        for enabled in (False, True):
+            emf.configure("Booking/bench" if enabled else None, 3600, write=lambda _line: None)
+            results[enabled].append(await round_cpu(app, flight, auth, seat_iter, args.seatmaps, args.bookings))
     emf.configure(None)
     observe, count, flush = micro()
     print(

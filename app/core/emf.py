@@ -243,6 +243,12 @@ def shutdown(flush: bool = True) -> None:
         _flusher = None
 
 
+def flush() -> None:
+    """Write what this process counted so far (Lambda: at the end of each invocation)."""
+    if _active is not None:
+        _active.flush()
+
+
 def count(spec: mc.MetricSpec, n: int = 1) -> None:
     aggregator = _active
     if aggregator is not None:

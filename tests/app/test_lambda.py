@@ -129,3 +129,23 @@ def test_http_api_v2_event_register_and_login(settings: Settings) -> None:
     assert json.loads(me["body"])["email"] == "l@example.com"
     listed = handler(http_api_event("GET", "/flights", raw_query="date=2031-05-01"), CONTEXT)
     assert listed["statusCode"] == 200
+
+
+def test_each_invocation_writes_its_emf_metrics(settings: Settings) -> None:
+    from app.core import emf
+    from app.lambda_handler import make_handler
+
+    handler = make_handler(create_app(settings))
+    lines: list[str] = []
+    emf.configure("Booking/lambda-test", write=lines.append)
+    try:
+        response = handler(alb_event("GET", "/flights/not-a-number"), CONTEXT)
+    finally:
+        emf.configure(None)
+    assert response["statusCode"] == 422
+    records = [json.loads(line) for line in lines]
+    assert [r["BookingsCreated"] for r in records if "BookingsCreated" in r] == [0]
+    requests = [r for r in records if "Requests" in r]
+    assert [(r["Route"], r["StatusClass"], r["Requests"]) for r in requests] == [
+        ("GET /flights/{flight_id}", "4xx", 1)
+    ]
