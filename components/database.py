@@ -158,7 +158,9 @@ class DatabaseArgs:
                 f"({', '.join(sorted(_RESERVED_USERNAMES))}, pg_*, rds*)",
             )
         if not valid_performance_insights_retention(self.performance_insights_retention_days):
-            raise bad("performance_insights_retention_days", "must be 7, 731 or a multiple of 31 up to 713")
+            raise bad(
+                "performance_insights_retention_days", "must be 7, 731 or a multiple of 31 up to 713"
+            )
         unknown_logs = [log for log in self.log_exports if log not in POSTGRES_LOG_EXPORTS]
         if unknown_logs or len(set(self.log_exports)) != len(self.log_exports):
             raise bad("log_exports", f"must be distinct values among {', '.join(POSTGRES_LOG_EXPORTS)}")

@@ -149,7 +149,7 @@ def secrets_provider_problems(stack: str, root: Path = REPO_ROOT, *, require_key
     if require_key and not has_key:
         problems.append(
             f"{name} has no `encryptedkey`: run `pulumi stack init {stack} --secrets-provider "
-            f'"{expected}"` once (docs/delivery-runbook.md, "First run") and commit the file; without '
+            f"\"{expected}\"` once (docs/delivery-runbook.md, \"First run\") and commit the file; without "
             "it every run makes a new data key with kms:Encrypt, which the preview roles may not call"
         )
     return problems
@@ -247,12 +247,12 @@ def pinned_image_tag(history: object, stack: str) -> str:
     else:
         version = max(int(u.get("version", 0)) for u in succeeded)
         reason = (
-            f'its last successful `pulumi up` (version {version}) ran with image.tag "": it built app/ '
+            f"its last successful `pulumi up` (version {version}) ran with image.tag \"\": it built app/ "
             "itself or created only part of the stack"
         )
     raise NothingDeployed(
         f"{PROJECT} {stack}: no deployed image to preview against: {reason}. Its first image comes "
-        'from the deploy workflow (docs/delivery-runbook.md, "First run"); until then there is nothing '
+        "from the deploy workflow (docs/delivery-runbook.md, \"First run\"); until then there is nothing "
         "to pin, and a preview would try to build app/."
     )
 

@@ -185,6 +185,7 @@ def run_stack(
 # --- the child side ----------------------------------------------------------------------------------
 
 
+
 def _jsonable(value: Any) -> Any:
     if is_secret_wrapper(value):
         # A Pulumi secret on the wire; policies see the plain value, so do we.

@@ -91,20 +91,8 @@ def test_parameters_force_ssl_and_log_slow_queries() -> None:
         postgres_parameters(-1)
 
 
-@pytest.mark.parametrize(
-    ("days", "ok"),
-    [
-        (0, False),
-        (7, True),
-        (31, True),
-        (93, True),
-        (731, True),
-        (713, True),
-        (744, False),
-        (8, False),
-        (30, False),
-    ],
-)
+@pytest.mark.parametrize(("days", "ok"), [(0, False), (7, True), (31, True), (93, True), (731, True),
+                                          (713, True), (744, False), (8, False), (30, False)])
 def test_performance_insights_retention_values(days: int, ok: bool) -> None:
     assert valid_performance_insights_retention(days) is ok
 
