@@ -205,7 +205,9 @@ async def main() -> None:
     for _ in range(args.rounds):
         for enabled in (False, True):
             emf.configure("Booking/bench" if enabled else None, 3600, write=lambda _line: None)
-            results[enabled].append(await round_cpu(app, flight, auth, seat_iter, args.seatmaps, args.bookings))
+            results[enabled].append(
+                await round_cpu(app, flight, auth, seat_iter, args.seatmaps, args.bookings)
+            )
     emf.configure(None)
     observe, count, flush = micro()
     print(
