@@ -72,7 +72,9 @@ async def call(
     return status
 
 
-async def setup(app: Any) -> tuple[int, dict[str, str]]:
+async def setup(app: Any, flights: int) -> tuple[int, dict[str, str]]:
+    """An admin and `flights` empty 99 x 10 flights (ids 1..flights in the fresh database)."""
+
     def js(value: Any) -> bytes:
         return json.dumps(value).encode()
 
@@ -89,18 +91,18 @@ async def setup(app: Any) -> tuple[int, dict[str, str]]:
         session.execute(update(User).where(User.email == email).values(is_admin=True))
     token = await token_for(app, email)
     auth = {"authorization": f"Bearer {token}", **ct}
-    flight = {
-        "number": "BN100",
-        "origin": "LHR",
-        "destination": "JFK",
-        "departure_at": "2031-05-01T09:00:00+00:00",
-        "arrival_at": "2031-05-01T17:00:00+00:00",
-        "rows": ROWS,
-        "seat_letters": LETTERS,
-        "fare": "100.00",
-    }
-    status = await call(app, "POST", "/flights", js(flight), auth)
-    assert status == 201, status
+    for day in range(flights):
+        flight = {
+            "number": "BN100",
+            "origin": "LHR",
+            "destination": "JFK",
+            "departure_at": f"2031-05-{day + 1:02d}T09:00:00+00:00",
+            "arrival_at": f"2031-05-{day + 1:02d}T17:00:00+00:00",
+            "rows": ROWS,
+            "seat_letters": LETTERS,
+            "fare": "100.00",
+        }
+        assert await call(app, "POST", "/flights", js(flight), auth) == 201
     return 1, auth
 
 
@@ -139,10 +141,11 @@ async def token_for(app: Any, email: str) -> str:
     return str(out["access_token"])
 
 
-def seats() -> Any:
-    for row in range(1, ROWS + 1):
-        for letter in LETTERS:
-            yield f"{row}{letter}"
+def seats(flights: int) -> Any:
+    for flight in range(1, flights + 1):
+        for row in range(1, ROWS + 1):
+            for letter in LETTERS:
+                yield flight, f"{row}{letter}"
 
 
 async def round_cpu(
@@ -154,9 +157,8 @@ async def round_cpu(
     seatmap = (time.process_time() - start) / n_map
     start = time.process_time()
     for _ in range(n_book):
-        body = json.dumps(
-            {"flight_id": flight, "passengers": [{"seat": next(seat_iter), "name": "Bench"}]}
-        ).encode()
+        to, seat = next(seat_iter)
+        body = json.dumps({"flight_id": to, "passengers": [{"seat": seat, "name": "Bench"}]}).encode()
         headers = {**auth, "idempotency-key": uuid.uuid4().hex}
         assert await call(app, "POST", "/bookings", body, headers) == 201
     booking = (time.process_time() - start) / n_book
@@ -198,8 +200,9 @@ async def main() -> None:
     settings = Settings(DATABASE_URL=url, JWT_SECRET=JWT, LOG_LEVEL="WARNING")  # type: ignore[arg-type]
     upgrade(make_engine(settings))
     app = create_app(settings)
-    flight, auth = await setup(app)
-    seat_iter = seats()
+    flights = (args.rounds * 2 * args.bookings + 20) // (ROWS * len(LETTERS)) + 1
+    flight, auth = await setup(app, flights)
+    seat_iter = seats(flights)
     await round_cpu(app, flight, auth, seat_iter, 50, 20)  # warm-up
     results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
     for _ in range(args.rounds):
