@@ -258,7 +258,7 @@ def count(spec: mc.MetricSpec, n: int = 1) -> None:
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     aggregator = _active
     if aggregator is not None:
-        aggregator.request(f"{method} {route}", status, seconds)
+        aggregator.request(mc.route_label(method, route), status, seconds)
 
 
 def _after_fork_in_child() -> None:
