@@ -134,9 +134,9 @@ def test_cost_of_a_fixed_config_equals_the_hand_computation() -> None:
     # RDS db.t4g.small Multi-AZ $0.064/h, 30 GB gp3 Multi-AZ $0.23/GB-month
     rds = 0.064 * h  # = 46.72
     rds_storage = 30 * 0.23  # = 6.90
-    # The API's EMF metrics: 6 business counters + 16 routes x (Latency + Requests x 2 status classes)
-    # = 54 custom metrics at $0.30; their records, 0.5 GB per task at $0.50/GB ingested.
-    custom_metrics = (6 + 16 * (1 + 2)) * 0.30  # = 16.20
+    # The API's EMF metrics: 6 business counters + 19 routes x (Latency + Requests x 2 status classes)
+    # = 63 custom metrics at $0.30; their records, 0.5 GB per task at $0.50/GB ingested.
+    custom_metrics = (6 + 19 * (1 + 2)) * 0.30  # = 18.90
     emf_logs, emf_logs_at_max = 2 * 0.5 * 0.50, 4 * 0.5 * 0.50
     assert plan.costs.total_at_max - plan.costs.total == pytest.approx(
         fargate_at_max - fargate + emf_logs_at_max - emf_logs
