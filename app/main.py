@@ -17,9 +17,9 @@ from fastapi_offline import FastAPIOffline
 
 from app.api.hot import HotPaths
 from app.api.routes import auth, bookings, flights, holds, ops
-from app.core.asyncdb import AsyncDatabase, PoolTimeout
 from app.core import emf
 from app.core import metric_catalogue as mc
+from app.core.asyncdb import AsyncDatabase, PoolTimeout
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseUnavailable, make_engine, make_sessionmaker, secret_credentials
 from app.core.errors import install_error_handlers

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from app.api.deps import BookingId, CurrentUser, Limit, Offset, SessionDep, TokenUserId, unauthorized
 from app.api.routes.flights import ensure_open, ensure_seats_exist, get_flight_or_404
 from app.api.routes.holds import hold_not_found, is_hold_id
-from app.core.asyncdb import AsyncDatabase
-from app.core.hotstate import HOT_DECLINED, HOT_ERROR
 from app.core import emf
 from app.core import metric_catalogue as mc
+from app.core.asyncdb import AsyncDatabase
+from app.core.hotstate import HOT_DECLINED, HOT_ERROR
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
 from app.hotsql import BOOK_SQL
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
