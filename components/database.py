@@ -120,6 +120,8 @@ class DatabaseArgs:
     allow_major_version_upgrade: bool = False
     backup_window: str | None = None
     maintenance_window: str | None = None
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The environment's permissions boundary (bootstrap); every role the component creates carries it."""
 
     def __post_init__(self) -> None:
         def bad(field_name: str, allowed: str) -> ValueError:
@@ -158,9 +160,7 @@ class DatabaseArgs:
                 f"({', '.join(sorted(_RESERVED_USERNAMES))}, pg_*, rds*)",
             )
         if not valid_performance_insights_retention(self.performance_insights_retention_days):
-            raise bad(
-                "performance_insights_retention_days", "must be 7, 731 or a multiple of 31 up to 713"
-            )
+            raise bad("performance_insights_retention_days", "must be 7, 731 or a multiple of 31 up to 713")
         unknown_logs = [log for log in self.log_exports if log not in POSTGRES_LOG_EXPORTS]
         if unknown_logs or len(set(self.log_exports)) != len(self.log_exports):
             raise bad("log_exports", f"must be distinct values among {', '.join(POSTGRES_LOG_EXPORTS)}")
@@ -226,6 +226,7 @@ class Database(pulumi.ComponentResource):
             role = aws.iam.Role(
                 f"{name}-monitoring",
                 assume_role_policy=to_json(assume_role_policy("monitoring.rds.amazonaws.com")),
+                permissions_boundary=args.permissions_boundary,
                 opts=child,
             )
             attachment = aws.iam.RolePolicyAttachment(

@@ -2,7 +2,9 @@
 
 One IAM OIDC provider for `token.actions.githubusercontent.com` (audience `sts.amazonaws.com`), one
 deploy role per environment trusted only by jobs running in that GitHub environment of this
-repository, and optionally one read-only preview role per environment for pull requests.
+repository, one permissions boundary per environment that every role of that stack must carry, and
+optionally one read-only preview role per environment: the first environment's (dev) for pull
+requests, every later one's only for jobs in that GitHub environment (behind its protection rules).
 
 No thumbprint is configured: for GitHub, IAM validates the IdP against its own trusted CA library and
 ignores thumbprints, so a pinned one only goes stale.
@@ -14,42 +16,30 @@ import functools
 import json
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.deploy_policies import (
-    DEPLOY_POLICY_PARTS,
     GITHUB_OIDC_URL,
     MANAGED_POLICY_MAX_CHARS,
     STS_AUDIENCE,
     PolicyDocument,
     StackScope,
     assert_least_privilege,
+    boundary_policy,
+    boundary_policy_name,
     deploy_policy,
     environment_subject,
     github_trust_policy,
+    pack,
     policy_json,
     preview_policy,
     pull_request_subject,
     split_by_part,
 )
 from components.time_budget import ROLE_SESSION_SECONDS
-
-# The deploy policy is larger than an inline policy may be (10,240 characters per role), so each role
-# gets customer managed policies (6,144 each), one per concern. The preview policy fits in one.
-PREVIEW_POLICY_PARTS: dict[str, tuple[str, ...]] = {
-    "read": (
-        "StateList",
-        "StateMeta",
-        "StateObjects",
-        "StateLock",
-        "StateKey",
-        "DescribeStack",
-        "DescribeRoles",
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -60,10 +50,15 @@ class GithubOidcArgs:
     account_id: str
     region: str
     state_bucket_arn: pulumi.Input[str]
-    secrets_key_arn: pulumi.Input[str]
+    state_key_arn: pulumi.Input[str]
+    """The state bucket's SSE-KMS key."""
+    stack_key_arns: Mapping[str, pulumi.Input[str]]
+    """Each environment's own secrets-provider key: a role may use only its own stack's."""
     preview_roles: bool = True
     # An account has at most one provider per URL; reuse it when something else created it.
     existing_provider_arn: str | None = None
+    # environment → (domain name, Route 53 hosted zone id) when the stack creates its certificate.
+    domains: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def deploy_role_name(project: str, environment: str) -> str:
@@ -102,18 +97,28 @@ class GithubOidc(pulumi.ComponentResource):
 
         self.deploy_role_arns: dict[str, pulumi.Output[str]] = {}
         self.preview_role_arns: dict[str, pulumi.Output[str]] = {}
+        self.boundary_arns: dict[str, pulumi.Output[str]] = {}
         previous: str | None = None
         for environment in args.environments:
-            scope = pulumi.Output.all(args.state_bucket_arn, args.secrets_key_arn).apply(
-                functools.partial(_scope, args, environment, previous)
-            )
+            scope = pulumi.Output.all(
+                args.state_bucket_arn, args.stack_key_arns[environment], args.state_key_arn
+            ).apply(functools.partial(_scope, args, environment, previous))
+            placeholder = _scope(args, environment, previous, _LONGEST_ARNS(args))
+            # Created here, outside what any deploy role may edit; the stack's roles must carry it.
+            self.boundary_arns[environment] = aws.iam.Policy(
+                f"{name}-boundary-{environment}",
+                name=boundary_policy_name(args.project, environment),
+                description=f"Boundary of every role the {args.project} {environment} stack creates",
+                policy=scope.apply(lambda s: policy_json(_checked(boundary_policy(s)))),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).arn
             deploy = self._role(
                 f"{name}-deploy-{environment}",
                 deploy_role_name(args.project, environment),
                 provider_arn,
                 environment_subject(args.repository, environment),
                 scope.apply(deploy_policy),
-                DEPLOY_POLICY_PARTS,
+                policy_parts(deploy_policy(placeholder)),
                 f"Deploys the {args.project} {environment} stack from GitHub environment {environment}",
             )
             self.deploy_role_arns[environment] = deploy.arn
@@ -124,7 +129,7 @@ class GithubOidc(pulumi.ComponentResource):
                     provider_arn,
                     preview_subject(args.repository, environment, args.environments),
                     scope.apply(preview_policy),
-                    PREVIEW_POLICY_PARTS,
+                    policy_parts(preview_policy(placeholder)),
                     f"Previews the {args.project} {environment} stack (read-only)",
                 )
                 self.preview_role_arns[environment] = preview.arn
@@ -136,6 +141,7 @@ class GithubOidc(pulumi.ComponentResource):
                 "providerArn": self.provider_arn,
                 "deployRoleArns": self.deploy_role_arns,
                 "previewRoleArns": self.preview_role_arns,
+                "boundaryArns": self.boundary_arns,
             }
         )
 
@@ -160,7 +166,7 @@ class GithubOidc(pulumi.ComponentResource):
             max_session_duration=ROLE_SESSION_SECONDS,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        documents = policy.apply(lambda document: _checked_parts(document, parts))
+        documents = policy.apply(lambda document: _parts_json(document, parts))
         for part in parts:
             managed = aws.iam.Policy(
                 f"{resource_name}-{part}",
@@ -179,7 +185,8 @@ class GithubOidc(pulumi.ComponentResource):
 
 
 def _scope(args: GithubOidcArgs, environment: str, previous: str | None, arns: list[str]) -> StackScope:
-    bucket_arn, key_arn = arns
+    bucket_arn, key_arn, state_key_arn = arns
+    domain, zone = args.domains.get(environment, (None, None))
     return StackScope(
         project=args.project,
         stack=environment,
@@ -187,17 +194,40 @@ def _scope(args: GithubOidcArgs, environment: str, previous: str | None, arns: l
         region=args.region,
         state_bucket_arn=bucket_arn,
         secrets_key_arn=key_arn,
+        state_key_arn=state_key_arn,
         promote_from=previous,
+        domain_name=domain,
+        hosted_zone_id=zone,
     )
 
 
-def _checked_parts(document: PolicyDocument, parts: Mapping[str, Sequence[str]]) -> dict[str, str]:
-    """The policy as one JSON document per part; refused if it grants a whole service or is too large."""
-    assert_least_privilege(document)
-    by_part = {name: policy_json(part) for name, part in split_by_part(document, parts).items()}
+def _LONGEST_ARNS(args: GithubOidcArgs) -> list[str]:
+    """ARNs as long as real ones can be (63-character bucket, key ids of 36): packing them fits all."""
+    key = f"arn:aws:kms:{args.region}:{args.account_id}:key/" + "k" * 36
+    return ["arn:aws:s3:::" + "s" * 63, key, key]
+
+
+def policy_parts(document: PolicyDocument) -> dict[str, tuple[str, ...]]:
+    """Part name → Sids, packed from the longest possible document, so the real one always fits."""
+    return {
+        f"part{index + 1}": tuple(statement["Sid"] for statement in part["Statement"])
+        for index, part in enumerate(pack(_checked(document)))
+    }
+
+
+def _parts_json(document: PolicyDocument, parts: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    by_part = {name: policy_json(part) for name, part in split_by_part(_checked(document), parts).items()}
     for name, text in by_part.items():
         if len(text) > MANAGED_POLICY_MAX_CHARS:
             raise ValueError(
-                f"policy part {name} has {len(text)} characters; IAM allows {MANAGED_POLICY_MAX_CHARS}"
+                f"policy {name} has {len(text)} characters; IAM allows {MANAGED_POLICY_MAX_CHARS}"
             )
     return by_part
+
+
+def _checked(document: PolicyDocument) -> PolicyDocument:
+    """Refused if it grants a whole service or anything is too large for a managed policy."""
+    assert_least_privilege(document)
+    for part in pack(document, MANAGED_POLICY_MAX_CHARS):
+        assert len(policy_json(part)) <= MANAGED_POLICY_MAX_CHARS
+    return document

@@ -97,7 +97,8 @@ class LoadBalancerArgs:
     container_port: int
     deregistration_delay_seconds: int
     idle_timeout_seconds: int = 60
-    certificate_arn: str = ""
+    # An existing certificate's ARN, or the issued one of a DomainCertificate; empty/None: HTTP only.
+    certificate_arn: pulumi.Input[str] | None = None
     deletion_protection: bool = False
     access_logs: bool = False
     access_log_retention_days: int = 90
@@ -111,6 +112,8 @@ class LoadBalancer(pulumi.ComponentResource):
     arn_suffix: pulumi.Output[str]
     """`app/<name>/<id>`: the `LoadBalancer` dimension of AWS/ApplicationELB metrics."""
     dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    """The ALB's canonical hosted zone: the target zone of an alias record."""
     url: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
@@ -241,6 +244,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.arn = alb.arn
         self.arn_suffix = alb.arn_suffix
         self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
         self.target_group_arn = target_group.arn
         self.target_group_arn_suffix = target_group.arn_suffix
         self.register_outputs(

@@ -64,6 +64,8 @@ class NetworkArgs:
     flow_log_retention_days: int
     region: str
     account_id: pulumi.Input[str]
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The environment's permissions boundary (bootstrap); every role the component creates carries it."""
 
 
 class Network(pulumi.ComponentResource):
@@ -200,6 +202,7 @@ class Network(pulumi.ComponentResource):
                     )
                 )
             ),
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         aws.iam.RolePolicy(

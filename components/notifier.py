@@ -55,6 +55,8 @@ class DeployNotifierArgs:
     log_retention_days: int = 30
     lambda_source_dir: Path = LAMBDA_SOURCE_DIR
     app_name: str = "booking"
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The environment's permissions boundary (bootstrap); every role the component creates carries it."""
 
 
 # --- pure policy / pattern builders (tested without Pulumi) -------------------------------------------
@@ -237,7 +239,12 @@ class DeployNotifier(pulumi.ComponentResource):
             opts=child,
         )
 
-        role = aws.iam.Role(f"{name}-role", assume_role_policy=_json(lambda_assume_role_policy()), opts=child)
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=_json(lambda_assume_role_policy()),
+            permissions_boundary=args.permissions_boundary,
+            opts=child,
+        )
         role_policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,

@@ -198,6 +198,8 @@ class ServiceArgs:
     fail_on_rollback: bool = True
     deployment_alarm_names: tuple[pulumi.Input[str], ...] = ()
     """CloudWatch alarms that, when in ALARM during a deployment, make ECS roll it back (monitoring)."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The environment's permissions boundary (bootstrap); every role the component creates carries it."""
 
 
 class Service(pulumi.ComponentResource):
@@ -245,6 +247,7 @@ class Service(pulumi.ComponentResource):
             f"{name}-execution",
             description="ECS agent: pull the image, write logs, fetch the injected secrets",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         aws.iam.RolePolicyAttachment(
@@ -265,6 +268,7 @@ class Service(pulumi.ComponentResource):
             f"{name}-task",
             description="The booking API itself: re-read the RDS secret after rotation",
             assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         task_secrets = aws.iam.RolePolicy(

@@ -1,13 +1,16 @@
 """StateBackend: where Pulumi keeps the booking stacks' state and encrypts their secrets.
 
-A versioned, KMS-encrypted, private S3 bucket for `pulumi login s3://…` and a KMS key (rotation on)
-for `--secrets-provider awskms://alias/…`. One key serves both: whoever may read a stack's state may
-also decrypt its secrets, and nobody else.
+A versioned, KMS-encrypted, private S3 bucket for `pulumi login s3://…`, and one KMS key per stack
+(rotation on) for `--secrets-provider awskms://alias/<alias>-<stack>`: a role can decrypt only its own
+stack's secrets. The bucket's own SSE-KMS key encrypts objects at rest; S3 Bucket Keys are off so that
+every object is encrypted under its own ARN as encryption context, which lets the deploy roles' KMS
+grants name their own stack's objects (components/deploy_policies/state.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -21,12 +24,18 @@ def secrets_provider_url(key_alias: str, region: str) -> str:
     return f"awskms://alias/{key_alias}?region={region}"
 
 
+def stack_key_alias(key_alias: str, stack: str) -> str:
+    """One secrets key per stack: `<alias>-<stack>` (a role may use only its own stack's)."""
+    return f"{key_alias}-{stack}"
+
+
 @dataclass(frozen=True)
 class StateBackendArgs:
     # Globally unique S3 name; None lets Pulumi derive one from the component name.
     bucket_name: str | None
-    key_alias: str  # without the `alias/` prefix
+    key_alias: str  # without the `alias/` prefix; each stack's key is `<alias>-<stack>`
     region: str
+    stacks: Sequence[str] = ()
     noncurrent_version_days: int = 90
     key_deletion_window_days: int = 30
 
@@ -43,7 +52,7 @@ class StateBackend(pulumi.ComponentResource):
 
         self.key = aws.kms.Key(
             f"{name}-key",
-            description="Encrypts Pulumi state objects and stack secrets of the booking project",
+            description="Encrypts the Pulumi state objects of the booking project at rest (S3 SSE-KMS)",
             enable_key_rotation=True,
             deletion_window_in_days=args.key_deletion_window_days,
             opts=keep,
@@ -51,6 +60,26 @@ class StateBackend(pulumi.ComponentResource):
         self.alias = aws.kms.Alias(
             f"{name}-key-alias", name=f"alias/{args.key_alias}", target_key_id=self.key.key_id, opts=child
         )
+
+        self.stack_keys: dict[str, aws.kms.Key] = {}
+        self.secrets_providers: dict[str, str] = {}
+        for stack in args.stacks:
+            self.stack_keys[stack] = aws.kms.Key(
+                f"{name}-key-{stack}",
+                description=f"Encrypts the secrets of the booking {stack} stack (Pulumi secrets provider)",
+                enable_key_rotation=True,
+                deletion_window_in_days=args.key_deletion_window_days,
+                opts=keep,
+            )
+            aws.kms.Alias(
+                f"{name}-key-alias-{stack}",
+                name=f"alias/{stack_key_alias(args.key_alias, stack)}",
+                target_key_id=self.stack_keys[stack].key_id,
+                opts=child,
+            )
+            self.secrets_providers[stack] = secrets_provider_url(
+                stack_key_alias(args.key_alias, stack), args.region
+            )
 
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -87,7 +116,8 @@ class StateBackend(pulumi.ComponentResource):
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                         sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
                     ),
-                    bucket_key_enabled=True,
+                    # Off: with a bucket key S3 uses the bucket ARN, not the object's, as context.
+                    bucket_key_enabled=False,
                 )
             ],
             opts=child,
@@ -119,12 +149,11 @@ class StateBackend(pulumi.ComponentResource):
         )
 
         self.backend_url = pulumi.Output.concat("s3://", self.bucket.id, f"?region={args.region}&awssdk=v2")
-        self.secrets_provider = secrets_provider_url(args.key_alias, args.region)
         self.register_outputs(
             {
                 "bucketName": self.bucket.id,
                 "keyArn": self.key.arn,
                 "backendUrl": self.backend_url,
-                "secretsProvider": self.secrets_provider,
+                "secretsProviders": self.secrets_providers,
             }
         )

@@ -1,7 +1,7 @@
 """The booking stack, read top to bottom like the architecture diagram (../shared/DESIGN.md).
 
-settings → Network → SecurityGroups → LoadBalancer → Registry → AppSecrets → Database → Service
-→ DeployNotifier → Monitoring → outputs
+settings → Network → SecurityGroups → (DomainCertificate) → LoadBalancer → (DomainAlias) → Registry
+→ AppSecrets → Database → Service → DeployNotifier → Monitoring → (WebFirewall) → outputs
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import pulumi_aws as aws
 from app.core.metric_catalogue import metrics_namespace
 from components.alarms import Watched, deployment_alarm_names
 from components.database import Database, DatabaseArgs
+from components.deploy_policies import boundary_policy_arn
+from components.domain import DomainAlias, DomainAliasArgs, DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -22,6 +24,7 @@ from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
 from components.service import Service, ServiceArgs
+from components.waf import WebFirewall, WebFirewallArgs
 from stacks.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +44,10 @@ aws_provider = aws.Provider(
 on_aws = pulumi.ResourceOptions(providers=[aws_provider])
 # Asked once here; every component that builds an ARN or a confused-deputy condition takes it as an arg.
 account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_provider)).account_id
+# Created by the bootstrap program; the deploy role may create a role only with it (docs/security.md).
+boundary = account_id.apply(
+    lambda account: boundary_policy_arn(account, settings.project, settings.environment)
+)
 
 network = Network(
     names.base,
@@ -51,6 +58,7 @@ network = Network(
         flow_log_retention_days=settings.network.flow_log_retention_days,
         region=settings.region,
         account_id=account_id,
+        permissions_boundary=boundary,
     ),
     opts=on_aws,
 )
@@ -60,6 +68,15 @@ security_groups = SecurityGroups(
     SecurityGroupsArgs(vpc_id=network.vpc_id, container_port=settings.service.container_port),
     opts=on_aws,
 )
+
+https = settings.https
+certificate_arn: pulumi.Input[str] | None = https.certificate_arn or None
+if https.creates_certificate:
+    certificate_arn = DomainCertificate(
+        f"{names.base}-domain",
+        DomainCertificateArgs(domain_name=https.domain_name, hosted_zone_id=https.hosted_zone_id),
+        opts=on_aws,
+    ).certificate_arn
 
 load_balancer = LoadBalancer(
     names.base,
@@ -74,7 +91,7 @@ load_balancer = LoadBalancer(
         container_port=settings.service.container_port,
         deregistration_delay_seconds=settings.load_balancer.deregistration_delay_seconds,
         idle_timeout_seconds=settings.load_balancer.idle_timeout_seconds,
-        certificate_arn=settings.https.certificate_arn,
+        certificate_arn=certificate_arn,
         deletion_protection=settings.load_balancer.deletion_protection,
         access_logs=settings.load_balancer.access_logs,
         access_log_retention_days=settings.load_balancer.access_log_retention_days,
@@ -84,6 +101,19 @@ load_balancer = LoadBalancer(
     ),
     opts=on_aws,
 )
+
+url = load_balancer.url
+if https.domain_name:
+    url = DomainAlias(
+        f"{names.base}-domain",
+        DomainAliasArgs(
+            domain_name=https.domain_name,
+            hosted_zone_id=https.hosted_zone_id,
+            load_balancer_dns_name=load_balancer.dns_name,
+            load_balancer_zone_id=load_balancer.zone_id,
+        ),
+        opts=on_aws,
+    ).url
 
 registry = Registry(
     names.base,
@@ -122,6 +152,8 @@ database = Database(
         final_snapshot=settings.database.final_snapshot,
         performance_insights=settings.database.performance_insights,
         log_retention_days=settings.service.log_retention_days,
+        monitoring_interval_seconds=settings.database.monitoring_interval_seconds or 0,
+        permissions_boundary=boundary,
     ),
     opts=on_aws,
 )
@@ -170,6 +202,7 @@ service = Service(
         # The 5xx and latency alarms roll a bad deployment back; Monitoring creates them below under
         # these same names.
         deployment_alarm_names=deployment_alarm_names(names.base),
+        permissions_boundary=boundary,
     ),
     opts=on_aws,
 )
@@ -189,6 +222,7 @@ deploy_notifier = DeployNotifier(
         service_arn=service.service_arn,
         subscriptions=settings.notifications.subscriptions,
         log_retention_days=settings.notifications.log_retention_days,
+        permissions_boundary=boundary,
     ),
     opts=on_aws,
 )
@@ -224,7 +258,25 @@ monitoring = Monitoring(
     opts=on_aws,
 )
 
-pulumi.export("url", load_balancer.url)
+waf = settings.waf
+if waf and waf.enabled:
+    WebFirewall(
+        f"{names.base}-waf",
+        WebFirewallArgs(
+            name_prefix=names.base,
+            region=settings.region,
+            account_id=account_id,
+            load_balancer_arn=load_balancer.arn,
+            rate_limit=waf.auth_rate_limit,
+            rate_window_seconds=waf.rate_window_seconds,
+            log_retention_days=waf.log_retention_days,
+            blocked_alarm_threshold=waf.blocked_requests_alarm,
+            alarm_topic_arn=monitoring.alarm_topic_arn,
+        ),
+        opts=on_aws,
+    )
+
+pulumi.export("url", url)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
 pulumi.export("image", registry.image_uri)
 pulumi.export("imageDigest", registry.image_digest)

@@ -305,6 +305,31 @@ def resource_answer(region: str, t: str, logical: str, inputs: dict[str, Any]) -
             ),
             alarmArns=[],
         )
+    elif t == "aws:acm/certificate:Certificate":
+        rid = f"arn:aws:acm:{r}:{a}:certificate/{_uuid(h)}"
+        domain = str(inputs.get("domainName", ""))
+        # ACM's DNS validation record for the name (one CNAME under `_<hash>.<name>.`).
+        option = {
+            "domainName": domain,
+            "resourceRecordName": f"_{_hex(h, 'name', length=32)}.{domain}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{_hex(h, 'value', length=32)}.acm-validations.aws.",
+        }
+        state.update(arn=rid, domainValidationOptions=[option], status="PENDING_VALIDATION")
+    elif t == "aws:acm/certificateValidation:CertificateValidation":
+        rid = str(inputs.get("certificateArn", logical))
+    elif t == "aws:route53/record:Record":
+        fqdn = str(inputs.get("name", logical)).rstrip(".")
+        rid = f"{inputs.get('zoneId', '')}_{fqdn}_{inputs.get('type', '')}"
+        state.update(fqdn=fqdn)
+    elif t == "aws:wafv2/webAcl:WebAcl":
+        name = named()
+        rid = _uuid(h)
+        state.update(arn=f"arn:aws:wafv2:{r}:{a}:regional/webacl/{name}/{rid}", capacity=1000)
+    elif t.startswith("aws:wafv2/"):
+        rid = str(inputs.get("resourceArn", logical))
+    elif t == "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+        rid = str(inputs.get("policyName", logical))
     elif t.startswith("pulumi:providers:"):
         rid = _uuid(h)
     elif "name" in inputs:

@@ -105,14 +105,15 @@ def stack_file(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
 
 
 def expected_secrets_provider(stack: str, root: Path = REPO_ROOT) -> str:
-    """The KMS key the bootstrap program creates, in the stack's region (`awskms://alias/…?region=…`)."""
-    from components.state_backend import secrets_provider_url
+    """The stack's own KMS key the bootstrap program creates (`awskms://alias/<alias>-<stack>?region=…`)."""
+    from components.state_backend import secrets_provider_url, stack_key_alias
     from stacks.bootstrap.settings import parse as parse_bootstrap
 
     example = yaml.safe_load((root / BOOTSTRAP_EXAMPLE).read_text())["config"]
     raw = {key.split(":", 1)[1]: value for key, value in example.items() if key.startswith("booking:")}
     bootstrap = parse_bootstrap(raw, example.get("aws:region"))
-    return secrets_provider_url(bootstrap.key_alias, str(stack_config(stack, root).get("aws:region")))
+    region = str(stack_config(stack, root).get("aws:region"))
+    return secrets_provider_url(stack_key_alias(bootstrap.key_alias, stack), region)
 
 
 def _secure_keys(value: object, path: str) -> list[str]:

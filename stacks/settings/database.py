@@ -24,6 +24,8 @@ class DatabaseSettings:
     deletion_protection: bool
     final_snapshot: bool
     performance_insights: bool
+    monitoring_interval_seconds: int | None = None
+    """Enhanced Monitoring granularity (0 = off); None until stack.py picks the default (prod: 60)."""
 
 
 def parse_database(raw: object) -> DatabaseSettings:
@@ -40,6 +42,7 @@ def parse_database(raw: object) -> DatabaseSettings:
             "deletionProtection",
             "finalSnapshot",
             "performanceInsights",
+            "monitoringIntervalSeconds",
         ],
     )
     instance_class = s.string("instanceClass", "db.t4g.micro")
@@ -76,4 +79,20 @@ def parse_database(raw: object) -> DatabaseSettings:
         deletion_protection=s.boolean("deletionProtection", False),
         final_snapshot=s.boolean("finalSnapshot", True),
         performance_insights=s.boolean("performanceInsights", True),
+        monitoring_interval_seconds=_monitoring_interval(s),
     )
+
+
+# Enhanced Monitoring granularities RDS accepts (CreateDBInstance MonitoringInterval); 0 turns it off.
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+
+
+def _monitoring_interval(s: Section) -> int | None:
+    if s.raw.get("monitoringIntervalSeconds") is None:
+        return None
+    value = s.integer("monitoringIntervalSeconds")
+    if value not in MONITORING_INTERVALS:
+        raise s.error(
+            "monitoringIntervalSeconds", value, f"must be one of {', '.join(map(str, MONITORING_INTERVALS))}"
+        )
+    return value

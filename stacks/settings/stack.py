@@ -31,6 +31,7 @@ from stacks.settings.load_balancer import LoadBalancerSettings, parse_load_balan
 from stacks.settings.network import NetworkSettings, parse_network
 from stacks.settings.notifications import NotificationSettings, parse_notifications
 from stacks.settings.service import ServiceSettings, parse_service
+from stacks.settings.waf import WafSettings, parse_waf
 
 # Sections other engineers parse (notifications.py, alarms.py) are listed so they are not "unknown".
 SECTIONS = (
@@ -42,6 +43,7 @@ SECTIONS = (
     "https",
     "notifications",
     "alarms",
+    "waf",
 )
 REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
 STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -94,6 +96,7 @@ class StackSettings:
     https: HttpsSettings
     notifications: NotificationSettings
     alarms: AlarmSettings = dataclasses.field(default_factory=AlarmSettings)
+    waf: WafSettings | None = None
 
     @property
     def is_prod(self) -> bool:
@@ -166,6 +169,11 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     https = parse_https(section("https"), region)
     notifications = parse_notifications(section("notifications"))
     alarms = parse_alarms(section("alarms"))
+    is_prod = stack in PROD_STACKS
+    waf = parse_waf(section("waf"), is_prod=is_prod)
+    if database.monitoring_interval_seconds is None:
+        # Enhanced Monitoring (OS metrics every minute) is on in prod unless the config says 0.
+        database = dataclasses.replace(database, monitoring_interval_seconds=60 if is_prod else 0)
 
     names = derive_names(project, stack, service.container_port)
     longest = max(len(names.load_balancer), len(names.target_group))
@@ -192,6 +200,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
         https=https,
         notifications=notifications,
         alarms=alarms,
+        waf=waf,
     )
     if settings.is_prod:
         check_prod(settings)
@@ -304,6 +313,32 @@ def check_prod(settings: StackSettings) -> None:
             "must list at least one address for the prod stack (deployment e-mails)",
         ),
     ]
+    # Passwords and bearer tokens must never cross the internet in clear text.
+    if not settings.https.enabled:
+        raise ConfigError(
+            f"{NAMESPACE}:https",
+            {"certificateArn": "", "domainName": ""},
+            "the prod stack must serve HTTPS: set booking:https.domainName and booking:https.hostedZoneId "
+            "(the stack creates and validates the certificate) or booking:https.certificateArn",
+        )
+    rules.append(
+        (
+            "database",
+            "monitoringIntervalSeconds",
+            settings.database.monitoring_interval_seconds,
+            bool(settings.database.monitoring_interval_seconds),
+            "must not be 0 for the prod stack (Enhanced Monitoring)",
+        )
+    )
+    rules.append(
+        (
+            "waf",
+            "enabled",
+            settings.waf.enabled if settings.waf else False,
+            bool(settings.waf and settings.waf.enabled),
+            "must be true for the prod stack",
+        )
+    )
     for section, field, value, ok, allowed in rules:
         if not ok:
             raise ConfigError(f"{NAMESPACE}:{section}.{field}", value, allowed)

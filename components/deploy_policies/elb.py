@@ -1,0 +1,48 @@
+"""Elastic Load Balancing v2: the stack's ALB, target groups, listeners and rules (named ARNs)."""
+
+from __future__ import annotations
+
+from components.deploy_policies._scope import StackScope, allow
+from components.iam_policies import Statement
+
+
+def statements(scope: StackScope) -> list[Statement]:
+    p, base = scope.prefix, scope.base
+    return [
+        allow("LoadBalancerRead", ["elasticloadbalancing:Describe*"], ["*"], scope.in_region()),
+        allow(
+            "LoadBalancerNamed",
+            [
+                # Tags given on create are authorised as AddTags on the new resource.
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:RemoveTags",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                # The WAF association is authorised on the load balancer too (wafv2.py).
+                "elasticloadbalancing:SetWebAcl",
+            ],
+            [
+                scope.arn("elasticloadbalancing", f"loadbalancer/app/{base}/*"),
+                scope.arn("elasticloadbalancing", f"loadbalancer/app/{p}*/*"),
+                scope.arn("elasticloadbalancing", f"targetgroup/{p}*/*"),
+                scope.arn("elasticloadbalancing", f"listener/app/{base}/*/*"),
+                scope.arn("elasticloadbalancing", f"listener/app/{p}*/*/*"),
+                scope.arn("elasticloadbalancing", f"listener-rule/app/{base}/*/*/*"),
+                scope.arn("elasticloadbalancing", f"listener-rule/app/{p}*/*/*/*"),
+            ],
+        ),
+    ]
