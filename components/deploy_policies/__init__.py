@@ -104,7 +104,13 @@ def preview_policy(scope: StackScope) -> PolicyDocument:
             scope.in_region(),
         )
     )
-    statements.append(allow("DescribeRoles", ["iam:GetPolicy", "iam:GetRole"], ["*"]))
+    statements.append(
+        allow(
+            "DescribeRoles",
+            ["iam:GetPolicy", "iam:GetRole"],
+            [scope.arn("iam", f"role/{scope.prefix}*", region=False), scope.arn("iam", f"policy/{scope.prefix}*", region=False)],
+        )
+    )
     return document(statements)
 
 

@@ -25,12 +25,14 @@ def statements(scope: StackScope) -> list[Statement]:
         return result
     domain = scope.domain_name.lower().rstrip(".")
     result += [
+        # RequestCertificate has no resource type: "*", limited to this name and this environment's tag.
         allow(
             "CertificateRequest",
-            ["acm:AddTagsToCertificate", "acm:RequestCertificate"],
-            [certificate],
+            ["acm:RequestCertificate"],
+            ["*"],
             {**scope.tagged("aws:RequestTag"), "ForAllValues:StringEquals": {"acm:DomainNames": [domain]}},
         ),
+        allow("CertificateTagOnCreate", ["acm:AddTagsToCertificate"], [certificate], scope.tagged("aws:RequestTag")),
         allow(
             "CertificateOwned",
             ["acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RemoveTagsFromCertificate"],

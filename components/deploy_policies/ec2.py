@@ -62,11 +62,11 @@ ON_TAGGED = (
 
 
 def statements(scope: StackScope) -> list[Statement]:
-    any_resource = scope.arn("ec2", "*/*")
+    any_resource = [scope.arn("ec2", f"{resource_type}/*") for resource_type in sorted(set(CREATES.values()))]
     result = [
         # Describe* has no resource-level permissions: region only.
         allow("Ec2Read", ["ec2:Describe*"], ["*"], scope.in_region()),
-        allow("Ec2Owned", ON_TAGGED, [any_resource], scope.tagged()),
+        allow("Ec2Owned", ON_TAGGED, any_resource, scope.tagged()),
     ]
     by_type: dict[str, list[str]] = {}
     for action, resource_type in CREATES.items():
@@ -82,7 +82,7 @@ def statements(scope: StackScope) -> list[Statement]:
         allow(
             "Ec2TagOnCreate",
             ["ec2:CreateTags"],
-            [any_resource],
+            any_resource,
             scope.in_region(
                 **{
                     "aws:RequestTag/Environment": scope.stack,
@@ -94,13 +94,13 @@ def statements(scope: StackScope) -> list[Statement]:
         allow(
             "Ec2Retag",
             ["ec2:CreateTags"],
-            [any_resource],
+            any_resource,
             {**scope.tagged(), "StringEqualsIfExists": {"aws:RequestTag/Environment": scope.stack}},
         ),
         allow(
             "Ec2Untag",
             ["ec2:DeleteTags"],
-            [any_resource],
+            any_resource,
             {**scope.tagged(), "ForAllValues:StringNotEquals": {"aws:TagKeys": ["Environment"]}},
         ),
         # The VPC's default security group is created by AWS with CreateVpc, untagged; the stack adopts

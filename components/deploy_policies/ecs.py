@@ -10,8 +10,8 @@ def statements(scope: StackScope) -> list[Statement]:
     p, base = scope.prefix, scope.base
     return [
         allow(
-            "EcsUnscoped",  # task-definition (de)registration has no resource-level permissions; reads
-            ["ecs:DeregisterTaskDefinition", "ecs:Describe*", "ecs:List*", "ecs:RegisterTaskDefinition"],
+            "EcsUnscoped",  # DeregisterTaskDefinition has no resource type; bulk reads
+            ["ecs:DeregisterTaskDefinition", "ecs:Describe*", "ecs:List*"],
             ["*"],
             scope.in_region(),
         ),
@@ -26,6 +26,7 @@ def statements(scope: StackScope) -> list[Statement]:
                 "ecs:DescribeServices",
                 "ecs:ListTagsForResource",
                 "ecs:PutClusterCapacityProviders",
+                "ecs:RegisterTaskDefinition",
                 "ecs:TagResource",
                 "ecs:UntagResource",
                 "ecs:UpdateCluster",

@@ -10,6 +10,8 @@ def statements(scope: StackScope) -> list[Statement]:
     p, base = scope.prefix, scope.base
     return [
         allow("LoadBalancerRead", ["elasticloadbalancing:Describe*"], ["*"], scope.in_region()),
+        # Associating the web ACL calls SetWebAcl for WAF, which has no resource type (wafv2.py).
+        allow("LoadBalancerWebAcl", ["elasticloadbalancing:SetWebAcl"], ["*"], scope.in_region()),
         allow(
             "LoadBalancerNamed",
             [
@@ -32,8 +34,6 @@ def statements(scope: StackScope) -> list[Statement]:
                 "elasticloadbalancing:RemoveTags",
                 "elasticloadbalancing:SetSecurityGroups",
                 "elasticloadbalancing:SetSubnets",
-                # The WAF association is authorised on the load balancer too (wafv2.py).
-                "elasticloadbalancing:SetWebAcl",
             ],
             [
                 scope.arn("elasticloadbalancing", f"loadbalancer/app/{base}/*"),

@@ -17,7 +17,7 @@ def statements(scope: StackScope) -> list[Statement]:
         allow(
             "KeysTagOnCreate",
             ["kms:TagResource"],
-            [scope.arn("kms", "key/*")],
+            ["*"],
             scope.tagged("aws:RequestTag"),
         ),
         allow(

@@ -9,6 +9,8 @@ from components.iam_policies import Statement
 def statements(scope: StackScope) -> list[Statement]:
     p = scope.prefix
     acl = scope.arn("wafv2", f"regional/webacl/{p}*/*")
+    # AssociateWebACL is authorised on the web ACL and on the protected load balancer.
+    load_balancer = scope.arn("elasticloadbalancing", f"loadbalancer/app/{scope.base}/*")
     return [
         allow(
             "WebAcl",
@@ -26,26 +28,18 @@ def statements(scope: StackScope) -> list[Statement]:
                 "wafv2:UntagResource",
                 "wafv2:UpdateWebACL",
             ],
-            [acl],
+            [acl, load_balancer],
         ),
         # A web ACL that uses AWS managed rule groups is authorised against each of them too.
         allow(
             "ManagedRuleGroups",
             ["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
-            [scope.arn("wafv2", "regional/managedruleset/*/*")],
+            # AWS owns them: the account part of their ARN is not ours.
+            [f"arn:aws:wafv2:{scope.region}:*:regional/managedruleset/*/*"],
         ),
         allow(
             "WebAclRead",
             ["wafv2:GetWebACLForResource", "wafv2:ListResourcesForWebACL"],
-            [
-                acl,
-                scope.arn("elasticloadbalancing", f"loadbalancer/app/{p}*/*"),
-                scope.arn("elasticloadbalancing", f"loadbalancer/app/{scope.base}/*"),
-            ],
-        ),
-        allow(
-            "WebAclOnLoadBalancer",  # AssociateWebACL is also authorised on the protected resource
-            ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
-            [scope.arn("elasticloadbalancing", f"loadbalancer/app/{scope.base}/*")],
+            [acl, load_balancer],
         ),
     ]

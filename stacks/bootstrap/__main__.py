@@ -16,6 +16,7 @@ backend = StateBackend(
         bucket_name=config.bucket_name,
         key_alias=config.key_alias,
         region=config.region,
+        stacks=config.environments,
         noncurrent_version_days=config.noncurrent_version_days,
     ),
 )
@@ -29,16 +30,20 @@ github = GithubOidc(
         account_id=account_id,
         region=config.region,
         state_bucket_arn=backend.bucket.arn,
-        secrets_key_arn=backend.key.arn,
+        state_key_arn=backend.key.arn,
+        stack_key_arns={env: key.arn for env, key in backend.stack_keys.items()},
         preview_roles=config.preview_roles,
         existing_provider_arn=config.existing_provider_arn,
+        domains=config.domains,
     ),
 )
 
 pulumi.export("stateBucketName", backend.bucket.id)
 pulumi.export("backendUrl", backend.backend_url)
-pulumi.export("secretsProvider", backend.secrets_provider)
-pulumi.export("secretsKeyArn", backend.key.arn)
+pulumi.export("stateKeyArn", backend.key.arn)
+pulumi.export("secretsProviders", backend.secrets_providers)
+pulumi.export("stackKeyArns", {env: key.arn for env, key in backend.stack_keys.items()})
 pulumi.export("oidcProviderArn", github.provider_arn)
 pulumi.export("deployRoleArns", github.deploy_role_arns)
 pulumi.export("previewRoleArns", github.preview_role_arns)
+pulumi.export("boundaryArns", github.boundary_arns)

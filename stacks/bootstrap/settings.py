@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from stacks.settings._base import NAMESPACE, ConfigError, Section
 
@@ -32,6 +34,9 @@ class BootstrapSettings:
     key_alias: str
     existing_provider_arn: str | None
     preview_roles: bool
+    # environment → (domainName, hostedZoneId) from the committed Pulumi.<env>.yaml's booking:https,
+    # so each deploy role may change exactly its own DNS names (components/deploy_policies/acm_route53.py).
+    domains: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def parse(raw: Mapping[str, object], region: str | None) -> BootstrapSettings:
@@ -110,6 +115,23 @@ def parse(raw: Mapping[str, object], region: str | None) -> BootstrapSettings:
     )
 
 
+def stack_domains(environments: tuple[str, ...], root: Path | None = None) -> dict[str, tuple[str, str]]:
+    """Each environment's `booking:https` domain and zone, read (and validated) from its stack file."""
+    from stacks.delivery import REPO_ROOT, stack_config
+    from stacks.settings.https import parse_https
+
+    root = root or REPO_ROOT
+    domains: dict[str, tuple[str, str]] = {}
+    for environment in environments:
+        if not (root / f"Pulumi.{environment}.yaml").exists():
+            continue
+        config = stack_config(environment, root)
+        https = parse_https(config.get(f"{NAMESPACE}:https"), str(config.get("aws:region", "")))
+        if https.domain_name:
+            domains[environment] = (https.domain_name, https.hosted_zone_id)
+    return domains
+
+
 def load() -> BootstrapSettings:
     # read_config decodes only JSON objects and lists: plain strings such as `booking:project` stay strings.
     from stacks.settings.stack import read_config
@@ -117,4 +139,5 @@ def load() -> BootstrapSettings:
     config = read_config()
     prefix = f"{NAMESPACE}:"
     raw = {key.removeprefix(prefix): value for key, value in config.items() if key.startswith(prefix)}
-    return parse(raw, config.get("aws:region"))
+    parsed = parse(raw, config.get("aws:region"))
+    return dataclasses.replace(parsed, domains=stack_domains(parsed.environments))
