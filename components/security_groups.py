@@ -63,6 +63,7 @@ class SecurityGroups(pulumi.ComponentResource):
                     cidr_ipv6=cidr if family == "ipv6" else None,
                     opts=child,
                 )
+
         def allow(
             source_role: str,
             source: aws.ec2.SecurityGroup,

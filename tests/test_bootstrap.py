@@ -16,17 +16,18 @@ from typing import Any
 import pytest
 
 from components.deploy_policies import (
-    DEPLOY_POLICY_PARTS,
+    MANAGED_POLICIES_PER_ROLE,
     MANAGED_POLICY_MAX_CHARS,
     StackScope,
     assert_least_privilege,
+    boundary_policy,
     broad_actions,
     deploy_policy,
     policy_json,
     preview_policy,
     split_by_part,
 )
-from components.github_oidc import PREVIEW_POLICY_PARTS, deploy_role_name
+from components.github_oidc import deploy_role_name, policy_parts
 from stacks.bootstrap.settings import parse
 from stacks.delivery import stack_config
 from stacks.settings import ConfigError
@@ -129,7 +130,10 @@ def test_state_bucket_is_versioned_encrypted_private_and_tls_only(run: dict[str,
     sse = one(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     default = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "aws:kms"
-    assert default["kmsMasterKeyId"] == one(run, "aws:kms/key:Key")["outputs"]["arn"]
+    keys = {k["name"]: k["outputs"]["arn"] for k in of_type(run, "aws:kms/key:Key")}
+    assert default["kmsMasterKeyId"] == keys["state-key"]
+    # Off, so S3 encrypts each object under its own ARN and KMS grants can name a stack's objects.
+    assert sse["inputs"]["rules"][0]["bucketKeyEnabled"] is False
 
     block = one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
@@ -151,13 +155,28 @@ def test_state_bucket_is_versioned_encrypted_private_and_tls_only(run: dict[str,
     assert "expiration" not in rule
 
 
-def test_secrets_key_rotates_and_has_the_documented_alias(run: dict[str, Any]) -> None:
-    key = one(run, "aws:kms/key:Key")["inputs"]
-    assert key["enableKeyRotation"] is True
-    alias = one(run, "aws:kms/alias:Alias")["inputs"]
-    assert alias["name"] == "alias/booking-pulumi"
-    assert run["outputs"]["secretsProvider"] == "awskms://alias/booking-pulumi?region=us-east-1"
+def test_one_secrets_key_per_stack_rotating_with_the_documented_aliases(run: dict[str, Any]) -> None:
+    keys = {k["name"]: k["inputs"] for k in of_type(run, "aws:kms/key:Key")}
+    assert set(keys) == {"state-key", "state-key-dev", "state-key-prod"}
+    assert all(key["enableKeyRotation"] is True for key in keys.values())
+    aliases = {a["inputs"]["name"] for a in of_type(run, "aws:kms/alias:Alias")}
+    assert aliases == {"alias/booking-pulumi", "alias/booking-pulumi-dev", "alias/booking-pulumi-prod"}
+    assert run["outputs"]["secretsProviders"] == {
+        stack: f"awskms://alias/booking-pulumi-{stack}?region=us-east-1" for stack in ("dev", "prod")
+    }
     assert run["outputs"]["backendUrl"] == "s3://example-org-booking-pulumi-state?region=us-east-1&awssdk=v2"
+
+
+def test_each_stack_role_may_use_only_its_own_secrets_key(run: dict[str, Any]) -> None:
+    for stack, other in (("dev", "prod"), ("prod", "dev")):
+        texts = [
+            p["inputs"]["policy"]
+            for p in of_type(run, "aws:iam/policy:Policy")
+            if p["inputs"]["name"].startswith((f"booking-deploy-{stack}-", f"booking-preview-{stack}-"))
+        ]
+        keys = {k["name"]: k["outputs"]["arn"] for k in of_type(run, "aws:kms/key:Key")}
+        assert texts and all(keys[f"state-key-{other}"] not in text for text in texts)
+        assert any(keys[f"state-key-{stack}"] in text for text in texts)
 
 
 def test_oidc_provider_trusts_github_for_sts_without_a_pinned_thumbprint(run: dict[str, Any]) -> None:
@@ -213,7 +232,8 @@ def test_roles_get_no_admin_policy_and_no_whole_service_action(run: dict[str, An
     for attachment in attachments:
         assert not str(attachment["inputs"]["policyArn"]).startswith("arn:aws:iam::aws:policy/"), attachment
     policies = of_type(run, "aws:iam/policy:Policy")
-    assert len(policies) == 2 * len(DEPLOY_POLICY_PARTS) + 2 * len(PREVIEW_POLICY_PARTS)
+    boundaries = [p for p in policies if "-boundary-" in p["inputs"]["name"]]
+    assert {p["inputs"]["name"] for p in boundaries} == {"booking-boundary-dev", "booking-boundary-prod"}
     for policy in policies:
         document = json.loads(policy["inputs"]["policy"])
         assert broad_actions(document) == [], policy["name"]
@@ -308,24 +328,30 @@ def test_settings_require_a_region() -> None:
 
 
 # --- policies as plain functions --------------------------------------------------------------------
+# What each role may do is evaluated call by call in tests/iam/; these check the documents' shape.
 
 
 def scope(stack: str = "prod", promote_from: str | None = "dev") -> StackScope:
+    longest_key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/" + "k" * 36
     return StackScope(
         project="booking",
         stack=stack,
         account_id=ACCOUNT,
         region="us-east-1",
         state_bucket_arn="arn:aws:s3:::" + "s" * 63,  # the longest bucket name: the size limits hold
-        secrets_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/" + "k" * 36,
+        secrets_key_arn=longest_key,
+        state_key_arn=longest_key,
         promote_from=promote_from,
+        domain_name="api.booking.example.com",
+        hosted_zone_id="Z0123456789EXAMPLE",
     )
 
 
-def test_deploy_policy_has_no_wildcard_action_and_fits_the_managed_policy_limit() -> None:
+def test_deploy_policy_has_no_wildcard_action_and_fits_the_managed_policy_limits() -> None:
     document = deploy_policy(scope())
     assert broad_actions(document) == []
-    parts = split_by_part(document, DEPLOY_POLICY_PARTS)
+    parts = split_by_part(document, policy_parts(document))
+    assert 1 < len(parts) <= MANAGED_POLICIES_PER_ROLE
     assert sum(len(p["Statement"]) for p in parts.values()) == len(document["Statement"])
     for name, part in parts.items():
         assert len(policy_json(part)) <= MANAGED_POLICY_MAX_CHARS, name
@@ -337,48 +363,37 @@ def test_preview_policy_is_read_only() -> None:
     writes = {
         action
         for statement in document["Statement"]
-        if statement["Sid"] != "StateLock"
+        if statement["Sid"] not in ("StateLock", "StateBucketKey")
         for action in statement["Action"]
         if not action.split(":")[1].startswith(("Get", "Describe", "List", "Decrypt"))
     }
     assert writes == set()
-    assert len(policy_json(split_by_part(document, PREVIEW_POLICY_PARTS)["read"])) <= MANAGED_POLICY_MAX_CHARS
+    assert len(policy_parts(document)) == 1
 
 
-def test_named_resources_are_confined_to_the_environment_prefix() -> None:
-    own_name = re.compile(r"booking-prod(?:$|[-/:])|/booking/prod/")
-    shared_rds_groups = {
-        f"arn:aws:rds:us-east-1:{ACCOUNT}:og:default:*",
-        f"arn:aws:rds:us-east-1:{ACCOUNT}:pg:default.*",
-    }
-    for statement in deploy_policy(scope("prod"))["Statement"]:
-        sid, condition = statement["Sid"], statement.get("Condition", {})
-        if sid.startswith(("State", "EcrPromotionSource", "DatabaseManagedPassword", "Certificates")):
-            continue  # the backend's own bucket and key, dev's images, RDS's secrets: tested elsewhere
-        if sid == "ServiceLinkedRoles":
-            assert condition["StringEquals"]["iam:AWSServiceName"]
-            continue
-        for resource in statement["Resource"]:
-            if own_name.search(resource):
-                assert "booking-dev" not in resource
-            elif resource == "*":
-                # Unscoped only where the service has no resource-level permissions, then in-region.
-                assert sid == "EcrLogin" or condition["StringEquals"]["aws:RequestedRegion"] == "us-east-1", (
-                    sid
+def test_every_regional_allow_is_confined_to_the_stacks_region() -> None:
+    """Allows on "*" or on ARNs without a region must say aws:RequestedRegion (IAM and Route 53 are global)."""
+    global_services = ("iam:", "route53:")
+    for document in (deploy_policy(scope()), preview_policy(scope()), boundary_policy(scope())):
+        for statement in document["Statement"]:
+            if statement["Effect"] != "Allow" or all(
+                a.startswith(global_services) for a in statement["Action"]
+            ):
+                continue
+            unregioned = [r for r in statement["Resource"] if r == "*" or r.split(":")[3] == ""]
+            if unregioned and not statement["Sid"].startswith(("State", "AccessLogBuckets")):
+                assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == "us-east-1", (
+                    statement["Sid"]
                 )
-            elif resource.endswith(":key/*"):
-                # KMS keys have no names: only keys tagged with this environment (or the alias' target).
-                assert (
-                    sid == "KeyAliases" or condition["StringEquals"]["aws:ResourceTag/Environment"] == "prod"
-                )
-            else:
-                assert resource in shared_rds_groups, (sid, resource)
 
 
 def test_deploy_role_cannot_edit_itself() -> None:
-    roles = next(s for s in deploy_policy(scope("prod"))["Statement"] if s["Sid"] == "Roles")
     own = f"arn:aws:iam::{ACCOUNT}:role/{deploy_role_name('booking', 'prod')}"
-    assert not any(fnmatch.fnmatchcase(own, pattern) for pattern in roles["Resource"])
+    for statement in deploy_policy(scope("prod"))["Statement"]:
+        if statement["Effect"] == "Allow" and any(a.startswith("iam:") for a in statement["Action"]):
+            assert not any(fnmatch.fnmatchcase(own, pattern) for pattern in statement["Resource"]), statement[
+                "Sid"
+            ]
 
 
 def test_pass_role_is_limited_to_the_stacks_services() -> None:
@@ -392,13 +407,17 @@ def test_pass_role_is_limited_to_the_stacks_services() -> None:
     }
 
 
-def test_managed_policies_attachable_only_from_service_role_path_or_own_prefix() -> None:
+def test_managed_policies_attachable_are_exactly_the_stacks_ones() -> None:
+    from components.database import ENHANCED_MONITORING_POLICY
+    from components.service import TASK_EXECUTION_POLICY_ARN
+
     statement = next(s for s in deploy_policy(scope())["Statement"] if s["Sid"] == "RolePolicyAttachments")
     allowed = statement["Condition"]["ArnLike"]["iam:PolicyARN"]
     assert "arn:aws:iam::aws:policy/AdministratorAccess" not in allowed
-    assert all(
-        a.startswith("arn:aws:iam::aws:policy/service-role/") or "policy/booking-prod-" in a for a in allowed
-    )
+    assert {a for a in allowed if a.startswith("arn:aws:iam::aws:")} == {
+        ENHANCED_MONITORING_POLICY,
+        TASK_EXECUTION_POLICY_ARN,
+    }
 
 
 def test_only_prod_may_read_the_image_it_promotes_from_dev() -> None:
@@ -425,86 +444,8 @@ def test_the_admin_guard_rejects_whole_service_grants(action: str) -> None:
         assert_least_privilege(document)
 
 
-# --- the deploy policy against what the real stack declares -------------------------------------------
+def test_bootstrap_reads_each_stacks_domain_from_its_committed_config() -> None:
+    from stacks.bootstrap.settings import stack_domains
 
-_AUTONAME = "-a1b2c3d"  # Pulumi appends a random suffix to the logical name when no name is given
-
-# type token → (the action that creates it, ARN of the resource from its physical name)
-_CREATES: dict[str, tuple[str, str]] = {
-    "aws:ecr/repository:Repository": ("ecr:CreateRepository", "arn:aws:ecr:{r}:{a}:repository/{n}"),
-    "aws:ecs/cluster:Cluster": ("ecs:CreateCluster", "arn:aws:ecs:{r}:{a}:cluster/{n}"),
-    "aws:ecs/taskDefinition:TaskDefinition": ("ecs:TagResource", "arn:aws:ecs:{r}:{a}:task-definition/{n}:1"),
-    "aws:lb/loadBalancer:LoadBalancer": (
-        "elasticloadbalancing:CreateLoadBalancer",
-        "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{n}/0123456789abcdef",
-    ),
-    "aws:lb/targetGroup:TargetGroup": (
-        "elasticloadbalancing:CreateTargetGroup",
-        "arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{n}/0123456789abcdef",
-    ),
-    "aws:rds/instance:Instance": ("rds:CreateDBInstance", "arn:aws:rds:{r}:{a}:db:{n}"),
-    "aws:rds/subnetGroup:SubnetGroup": ("rds:CreateDBSubnetGroup", "arn:aws:rds:{r}:{a}:subgrp:{n}"),
-    "aws:rds/parameterGroup:ParameterGroup": ("rds:CreateDBParameterGroup", "arn:aws:rds:{r}:{a}:pg:{n}"),
-    "aws:secretsmanager/secret:Secret": (
-        "secretsmanager:CreateSecret",
-        "arn:aws:secretsmanager:{r}:{a}:secret:{n}",
-    ),
-    "aws:iam/role:Role": ("iam:CreateRole", "arn:aws:iam::{a}:role/{n}"),
-    "aws:iam/policy:Policy": ("iam:CreatePolicy", "arn:aws:iam::{a}:policy/{n}"),
-    "aws:lambda/function:Function": ("lambda:CreateFunction", "arn:aws:lambda:{r}:{a}:function:{n}"),
-    "aws:sns/topic:Topic": ("sns:CreateTopic", "arn:aws:sns:{r}:{a}:{n}"),
-    "aws:sqs/queue:Queue": ("sqs:CreateQueue", "arn:aws:sqs:{r}:{a}:{n}"),
-    "aws:cloudwatch/eventRule:EventRule": ("events:PutRule", "arn:aws:events:{r}:{a}:rule/{n}"),
-    "aws:cloudwatch/logGroup:LogGroup": ("logs:CreateLogGroup", "arn:aws:logs:{r}:{a}:log-group:{n}"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (
-        "cloudwatch:PutMetricAlarm",
-        "arn:aws:cloudwatch:{r}:{a}:alarm:{n}",
-    ),
-    "aws:cloudwatch/dashboard:Dashboard": (
-        "cloudwatch:PutDashboard",
-        "arn:aws:cloudwatch::{a}:dashboard/{n}",
-    ),
-    "aws:s3/bucket:Bucket": ("s3:CreateBucket", "arn:aws:s3:::{n}"),
-    "aws:kms/alias:Alias": ("kms:CreateAlias", "arn:aws:kms:{r}:{a}:{n}"),
-}
-_NAME_INPUTS = ("name", "namePrefix", "identifier", "bucket", "family", "dashboardName", "functionName")
-
-
-def _physical_name(resource: Any) -> str:
-    for key in _NAME_INPUTS:
-        value = resource.inputs.get(key)
-        if isinstance(value, str) and value and not (key == "family" and resource.type.startswith("aws:rds")):
-            return value + ("a1b2c3-XyZ123" if key == "namePrefix" else "")
-    name: str = resource.name
-    return name.lower() + _AUTONAME
-
-
-def _allows(document: dict[str, Any], action: str, arn: str) -> bool:
-    return any(
-        action in statement["Action"]
-        and any(fnmatch.fnmatchcase(arn, pattern) for pattern in statement["Resource"])
-        for statement in document["Statement"]
-    )
-
-
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_deploy_policy_covers_every_named_resource_the_stack_declares(stack: str) -> None:
-    from stacks.offline import run_stack
-
-    run = run_stack(stack)
-    assert run.error is None, run.error
-    region: str = stack_config(stack)["aws:region"]
-    policy = deploy_policy(
-        StackScope("booking", stack, "123456789012", region, "arn:aws:s3:::state", "arn:aws:kms:::key/k")
-    )
-    checked, uncovered = 0, []
-    for resource in run.resources:
-        if resource.type not in _CREATES:
-            continue
-        action, template = _CREATES[resource.type]
-        arn = template.format(r=region, a="123456789012", n=_physical_name(resource))
-        checked += 1
-        if not _allows(policy, action, arn):
-            uncovered.append(f"{action} on {arn} ({resource.type} {resource.name})")
-    assert checked >= 10
-    assert uncovered == [], "the deploy role could not create:\n" + "\n".join(uncovered)
+    assert stack_domains(("dev", "prod"), ROOT) == {"prod": ("api.booking.example.com", "Z0123456789EXAMPLE")}
+    assert stack_config("prod")["booking:https"]["domainName"] == "api.booking.example.com"

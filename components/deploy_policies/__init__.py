@@ -108,7 +108,10 @@ def preview_policy(scope: StackScope) -> PolicyDocument:
         allow(
             "DescribeRoles",
             ["iam:GetPolicy", "iam:GetRole"],
-            [scope.arn("iam", f"role/{scope.prefix}*", region=False), scope.arn("iam", f"policy/{scope.prefix}*", region=False)],
+            [
+                scope.arn("iam", f"role/{scope.prefix}*", region=False),
+                scope.arn("iam", f"policy/{scope.prefix}*", region=False),
+            ],
         )
     )
     return document(statements)

@@ -32,7 +32,12 @@ def statements(scope: StackScope) -> list[Statement]:
             ["*"],
             {**scope.tagged("aws:RequestTag"), "ForAllValues:StringEquals": {"acm:DomainNames": [domain]}},
         ),
-        allow("CertificateTagOnCreate", ["acm:AddTagsToCertificate"], [certificate], scope.tagged("aws:RequestTag")),
+        allow(
+            "CertificateTagOnCreate",
+            ["acm:AddTagsToCertificate"],
+            [certificate],
+            scope.tagged("aws:RequestTag"),
+        ),
         allow(
             "CertificateOwned",
             ["acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RemoveTagsFromCertificate"],

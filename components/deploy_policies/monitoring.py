@@ -29,6 +29,8 @@ def statements(scope: StackScope) -> list[Statement]:
                 scope.arn("cloudwatch", f"dashboard/{base}", region=False),
                 scope.arn("cloudwatch", f"dashboard/{p}*", region=False),
             ],
+            # Dashboard ARNs carry no region; the calls still go to the stack's regional endpoint.
+            scope.in_region(),
         ),
         allow(
             "ServiceAutoscaling",  # Application Auto Scaling has no resource-level permissions

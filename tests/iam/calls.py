@@ -106,7 +106,9 @@ def _flow_log(resource: DeclaredResource, s: Stack) -> Calls:
 
 
 def _pass_role(role_arn: str, service: str) -> Request:
-    return Request("iam:PassRole", role_arn, {"aws:RequestedRegion": GLOBAL_REGION, "iam:PassedToService": service})
+    return Request(
+        "iam:PassRole", role_arn, {"aws:RequestedRegion": GLOBAL_REGION, "iam:PassedToService": service}
+    )
 
 
 def _iam(action: str, arn: str, **context: Any) -> Request:
@@ -152,7 +154,9 @@ def _rds_instance(resource: DeclaredResource, s: Stack) -> Calls:
     if resource.inputs.get("manageMasterUserPassword"):
         # The second defect: RDS describes aws/secretsmanager with the caller's permissions.
         aws_managed = s.arn("kms", "key/0aws0managed0secretsmanager0key")
-        yield Request("kms:DescribeKey", aws_managed, s.ctx(**{"kms:ResourceAliases": ["alias/aws/secretsmanager"]}))
+        yield Request(
+            "kms:DescribeKey", aws_managed, s.ctx(**{"kms:ResourceAliases": ["alias/aws/secretsmanager"]})
+        )
         secret = s.arn("secretsmanager", "secret:rds!db-0b1c2d3e-aaaa-bbbb-cccc-0123456789ab-AbCdEf")
         yield Request("secretsmanager:CreateSecret", secret, s.ctx())
         yield Request("secretsmanager:TagResource", secret, s.ctx())
@@ -201,7 +205,9 @@ def _record(resource: DeclaredResource, s: Stack) -> Calls:
         "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
     }
     yield Request("route53:ChangeResourceRecordSets", zone, {"aws:RequestedRegion": GLOBAL_REGION, **context})
-    yield Request("route53:GetChange", "arn:aws:route53:::change/C0123456789", {"aws:RequestedRegion": GLOBAL_REGION})
+    yield Request(
+        "route53:GetChange", "arn:aws:route53:::change/C0123456789", {"aws:RequestedRegion": GLOBAL_REGION}
+    )
 
 
 def _web_acl_arn(s: Stack, run: OfflineRun) -> str:
@@ -228,9 +234,11 @@ def _bucket_call(action: str) -> CallMaker:
 
 
 def _role(resource: DeclaredResource, s: Stack) -> Calls:
-    context = {"iam:PermissionsBoundary": resource.inputs["permissionsBoundary"]} if resource.inputs.get(
-        "permissionsBoundary"
-    ) else {}
+    context = (
+        {"iam:PermissionsBoundary": resource.inputs["permissionsBoundary"]}
+        if resource.inputs.get("permissionsBoundary")
+        else {}
+    )
     yield _iam("iam:CreateRole", _role_arn(_name(resource)), **context)
     yield _iam("iam:TagRole", _role_arn(_name(resource)))
 
@@ -262,7 +270,9 @@ def waf_calls(run: OfflineRun, s: Stack) -> Iterator[Request]:
     acl = _web_acl_arn(s, run)
     yield Request("wafv2:CreateWebACL", acl, s.new())
     for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
-        yield Request("wafv2:CreateWebACL", MANAGED_RULE_GROUP_ARN.format(region=s.region, name=group), s.ctx())
+        yield Request(
+            "wafv2:CreateWebACL", MANAGED_RULE_GROUP_ARN.format(region=s.region, name=group), s.ctx()
+        )
     yield Request("wafv2:AssociateWebACL", acl, s.ctx())
     yield Request("wafv2:AssociateWebACL", _load_balancer_arn(s, run), s.ctx())
     yield Request("elasticloadbalancing:SetWebAcl", "*", s.ctx())
@@ -288,12 +298,17 @@ MAKERS: dict[str, CallMaker] = {
     "aws:ec2/subnet:Subnet": _ec2_create("subnet", "CreateSubnet", ("vpc",)),
     "aws:ec2/internetGateway:InternetGateway": lambda r, s: (
         x
-        for maker in (_ec2_create("internet-gateway", "CreateInternetGateway"), _ec2_on_owned("AttachInternetGateway", "internet-gateway", "vpc"))
+        for maker in (
+            _ec2_create("internet-gateway", "CreateInternetGateway"),
+            _ec2_on_owned("AttachInternetGateway", "internet-gateway", "vpc"),
+        )
         for x in maker(r, s)
     ),
     "aws:ec2/routeTable:RouteTable": _ec2_create("route-table", "CreateRouteTable", ("vpc",)),
     "aws:ec2/route:Route": _ec2_on_owned("CreateRoute", "route-table"),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2_on_owned("AssociateRouteTable", "route-table", "subnet"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2_on_owned(
+        "AssociateRouteTable", "route-table", "subnet"
+    ),
     "aws:ec2/eip:Eip": _ec2_create("elastic-ip", "AllocateAddress"),
     "aws:ec2/natGateway:NatGateway": _ec2_create("natgateway", "CreateNatGateway", ("subnet", "elastic-ip")),
     "aws:ec2/securityGroup:SecurityGroup": _ec2_create("security-group", "CreateSecurityGroup", ("vpc",)),
@@ -311,17 +326,29 @@ MAKERS: dict[str, CallMaker] = {
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/subnetGroup:SubnetGroup": _named("rds:CreateDBSubnetGroup", "rds:subgrp:{n}"),
     "aws:rds/parameterGroup:ParameterGroup": _named("rds:CreateDBParameterGroup", "rds:pg:{n}"),
-    "aws:secretsmanager/secret:Secret": _named("secretsmanager:CreateSecret", "secretsmanager:secret:{n}-AbCdEf"),
+    "aws:secretsmanager/secret:Secret": _named(
+        "secretsmanager:CreateSecret", "secretsmanager:secret:{n}-AbCdEf"
+    ),
     "aws:secretsmanager/secretVersion:SecretVersion": lambda r, s: iter(
         [Request("secretsmanager:PutSecretValue", str(r.inputs["secretId"]), s.ctx())]
     ),
     "aws:ecr/repository:Repository": _named("ecr:CreateRepository", "ecr:repository/{n}"),
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _named("ecr:PutLifecyclePolicy", "ecr:repository/{n}", "repository"),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _named(
+        "ecr:PutLifecyclePolicy", "ecr:repository/{n}", "repository"
+    ),
     "docker:index/image:Image": lambda r, s: iter(
         [
             Request("ecr:GetAuthorizationToken", "*", s.ctx()),
-            Request("ecr:InitiateLayerUpload", s.arn("ecr", f"repository/{str(r.inputs['imageName']).split('/', 1)[1].split(':')[0]}"), s.ctx()),
-            Request("ecr:PutImage", s.arn("ecr", f"repository/{str(r.inputs['imageName']).split('/', 1)[1].split(':')[0]}"), s.ctx()),
+            Request(
+                "ecr:InitiateLayerUpload",
+                s.arn("ecr", f"repository/{str(r.inputs['imageName']).split('/', 1)[1].split(':')[0]}"),
+                s.ctx(),
+            ),
+            Request(
+                "ecr:PutImage",
+                s.arn("ecr", f"repository/{str(r.inputs['imageName']).split('/', 1)[1].split(':')[0]}"),
+                s.ctx(),
+            ),
         ]
     ),
     "aws:ecs/cluster:Cluster": _named("ecs:CreateCluster", "ecs:cluster/{n}", tagged=True),
@@ -331,13 +358,23 @@ MAKERS: dict[str, CallMaker] = {
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/service:Service": _ecs_service,
     "pulumi-python:dynamic:Resource": lambda r, s: iter(
-        [Request("ecs:DescribeServices", s.arn("ecs", f"service/{r.inputs['cluster']}/{r.inputs['service']}"), s.ctx())]
+        [
+            Request(
+                "ecs:DescribeServices",
+                s.arn("ecs", f"service/{r.inputs['cluster']}/{r.inputs['service']}"),
+                s.ctx(),
+            )
+        ]
     ),
     "aws:lb/loadBalancer:LoadBalancer": _named(
-        "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:loadbalancer/app/{n}/0123456789abcdef", tagged=True
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:loadbalancer/app/{n}/0123456789abcdef",
+        tagged=True,
     ),
     "aws:lb/targetGroup:TargetGroup": _named(
-        "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:targetgroup/{n}/0123456789abcdef", tagged=True
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:targetgroup/{n}/0123456789abcdef",
+        tagged=True,
     ),
     "aws:lb/listener:Listener": lambda r, s: iter(
         [Request("elasticloadbalancing:CreateListener", str(r.inputs["loadBalancerArn"]), s.new())]
@@ -354,27 +391,47 @@ MAKERS: dict[str, CallMaker] = {
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_call("s3:PutBucketPolicy"),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _bucket_call("s3:PutBucketPublicAccessBlock"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_call("s3:PutBucketOwnershipControls"),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_call("s3:PutEncryptionConfiguration"),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _bucket_call("s3:PutLifecycleConfiguration"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _bucket_call(
+        "s3:PutEncryptionConfiguration"
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _bucket_call(
+        "s3:PutLifecycleConfiguration"
+    ),
     "aws:sns/topic:Topic": _named("sns:CreateTopic", "sns:{n}", tagged=True),
-    "aws:sns/topicPolicy:TopicPolicy": lambda r, s: iter([Request("sns:SetTopicAttributes", str(r.inputs["arn"]), s.ctx())]),
+    "aws:sns/topicPolicy:TopicPolicy": lambda r, s: iter(
+        [Request("sns:SetTopicAttributes", str(r.inputs["arn"]), s.ctx())]
+    ),
     "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:sqs/queue:Queue": _named("sqs:CreateQueue", "sqs:{n}", tagged=True),
     "aws:sqs/queuePolicy:QueuePolicy": lambda r, s: iter(
-        [Request("sqs:SetQueueAttributes", s.arn("sqs", str(r.inputs["queueUrl"]).rsplit("/", 1)[-1]), s.ctx())]
+        [
+            Request(
+                "sqs:SetQueueAttributes", s.arn("sqs", str(r.inputs["queueUrl"]).rsplit("/", 1)[-1]), s.ctx()
+            )
+        ]
     ),
     "aws:lambda/function:Function": _lambda,
     "aws:lambda/permission:Permission": lambda r, s: iter(
         [Request("lambda:AddPermission", s.arn("lambda", f"function:{r.inputs['function']}"), s.ctx())]
     ),
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": lambda r, s: iter(
-        [Request("lambda:PutFunctionEventInvokeConfig", s.arn("lambda", f"function:{r.inputs['functionName']}"), s.ctx())]
+        [
+            Request(
+                "lambda:PutFunctionEventInvokeConfig",
+                s.arn("lambda", f"function:{r.inputs['functionName']}"),
+                s.ctx(),
+            )
+        ]
     ),
     "aws:cloudwatch/eventRule:EventRule": _named("events:PutRule", "events:rule/{n}", tagged=True),
     "aws:cloudwatch/eventTarget:EventTarget": _named("events:PutTargets", "events:rule/{n}", "rule"),
     "aws:cloudwatch/logGroup:LogGroup": _named("logs:CreateLogGroup", "logs:log-group:{n}", tagged=True),
-    "aws:cloudwatch/queryDefinition:QueryDefinition": lambda r, s: iter([Request("logs:PutQueryDefinition", "*", s.ctx())]),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch:PutMetricAlarm", "cloudwatch:alarm:{n}", tagged=True),
+    "aws:cloudwatch/queryDefinition:QueryDefinition": lambda r, s: iter(
+        [Request("logs:PutQueryDefinition", "*", s.ctx())]
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named(
+        "cloudwatch:PutMetricAlarm", "cloudwatch:alarm:{n}", tagged=True
+    ),
     "aws:cloudwatch/dashboard:Dashboard": _named(
         "cloudwatch:PutDashboard", "cloudwatch:dashboard/{n}", "dashboardName", region=False
     ),

@@ -136,6 +136,7 @@ def condition_holds(operator: str, key: str, wanted: object, context: Mapping[st
 
 def _element_matches(statement: Mapping[str, Any], name: str, value: str, *, action: bool) -> bool | None:
     """True/False if the statement has element `name` (or Not`name`) and it matches; None if absent."""
+
     def hit(patterns: object) -> bool:
         if action:
             return any(glob_match(p, value, ignore_case=True) for p in _values(patterns))

@@ -75,7 +75,11 @@ def test_the_deploy_role_can_make_every_call_of_the_first_up(stack: str) -> None
     calls, unmapped = first_up(_run(stack))
     assert unmapped == [], f"resource types with no entry in tests/iam/calls.py: {unmapped}"
     assert len(calls) > 100
-    refused = [f"{label}: {r.action} on {r.resource} → {deploy(stack, r)}" for label, r in calls if deploy(stack, r) != ALLOWED]
+    refused = [
+        f"{label}: {r.action} on {r.resource} → {deploy(stack, r)}"
+        for label, r in calls
+        if deploy(stack, r) != ALLOWED
+    ]
     assert refused == [], "\n".join(refused)
 
 
@@ -105,15 +109,28 @@ OLD_KEYS_OWNED = {
     "Resource": [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"],
     "Condition": {"StringEquals": {"aws:ResourceTag/Environment": "prod"}},
 }
-TAGS = {"aws:RequestTag/Environment": "prod", "aws:RequestTag/Project": "booking", "aws:TagKeys": ["Environment", "Project"]}
+TAGS = {
+    "aws:RequestTag/Environment": "prod",
+    "aws:RequestTag/Project": "booking",
+    "aws:TagKeys": ["Environment", "Project"],
+}
 DEFECTS = [
     (OLD_KMS_TAG, Request("kms:TagResource", "*", ctx(**TAGS))),
-    (OLD_KEYS_OWNED, Request("kms:DescribeKey", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aws-managed", ctx(**{"kms:ResourceAliases": ["alias/aws/secretsmanager"]}))),
+    (
+        OLD_KEYS_OWNED,
+        Request(
+            "kms:DescribeKey",
+            f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aws-managed",
+            ctx(**{"kms:ResourceAliases": ["alias/aws/secretsmanager"]}),
+        ),
+    ),
     (OLD_TOPICS, Request("sns:GetSubscriptionAttributes", "*", ctx())),
 ]
 
 
-@pytest.mark.parametrize(("old", "request_"), DEFECTS, ids=["CreateKey-tags", "aws/secretsmanager", "subscriptions"])
+@pytest.mark.parametrize(
+    ("old", "request_"), DEFECTS, ids=["CreateKey-tags", "aws/secretsmanager", "subscriptions"]
+)
 def test_each_defect_of_the_old_policy_is_fixed(old: dict[str, Any], request_: Request) -> None:
     assert evaluate([{"Statement": [old]}], request_) == IMPLICIT_DENY  # the old grant: refused
     assert deploy("prod", request_) == ALLOWED
@@ -127,16 +144,32 @@ OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/booking-prod-task-1a2b3c"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 REFUSED: list[tuple[str, Request, str]] = [
-    ("create a user", Request("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/booking-prod-x", iam_ctx()), IMPLICIT_DENY),
-    ("access keys", Request("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/ci", iam_ctx()), IMPLICIT_DENY),
+    (
+        "create a user",
+        Request("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/booking-prod-x", iam_ctx()),
+        IMPLICIT_DENY,
+    ),
+    (
+        "access keys",
+        Request("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/ci", iam_ctx()),
+        IMPLICIT_DENY,
+    ),
     (
         "attach AdministratorAccess to a stack role",
-        Request("iam:AttachRolePolicy", OWN_ROLE, iam_ctx(**{"iam:PolicyARN": ADMIN, "iam:PermissionsBoundary": BOUNDARY})),
+        Request(
+            "iam:AttachRolePolicy",
+            OWN_ROLE,
+            iam_ctx(**{"iam:PolicyARN": ADMIN, "iam:PermissionsBoundary": BOUNDARY}),
+        ),
         IMPLICIT_DENY,
     ),
     (
         "attach AdministratorAccess to the deploy role",
-        Request("iam:AttachRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/booking-deploy-prod", iam_ctx(**{"iam:PolicyARN": ADMIN})),
+        Request(
+            "iam:AttachRolePolicy",
+            f"arn:aws:iam::{ACCOUNT}:role/booking-deploy-prod",
+            iam_ctx(**{"iam:PolicyARN": ADMIN}),
+        ),
         EXPLICIT_DENY,
     ),
     (
@@ -146,7 +179,9 @@ REFUSED: list[tuple[str, Request, str]] = [
     ),
     (
         "new version of the deploy role's own policy",
-        Request("iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/booking-deploy-prod-part1", iam_ctx()),
+        Request(
+            "iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/booking-deploy-prod-part1", iam_ctx()
+        ),
         EXPLICIT_DENY,
     ),
     (
@@ -158,7 +193,9 @@ REFUSED: list[tuple[str, Request, str]] = [
     ("delete the boundary", Request("iam:DeletePolicy", BOUNDARY, iam_ctx()), EXPLICIT_DENY),
     (
         "remove a role's boundary",
-        Request("iam:DeleteRolePermissionsBoundary", OWN_ROLE, iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY})),
+        Request(
+            "iam:DeleteRolePermissionsBoundary", OWN_ROLE, iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY})
+        ),
         EXPLICIT_DENY,
     ),
     ("create a role without the boundary", Request("iam:CreateRole", OWN_ROLE, iam_ctx()), IMPLICIT_DENY),
@@ -167,10 +204,18 @@ REFUSED: list[tuple[str, Request, str]] = [
         Request("iam:CreateRole", OWN_ROLE, iam_ctx(**{"iam:PermissionsBoundary": DEV_BOUNDARY})),
         IMPLICIT_DENY,
     ),
-    ("inline policy on a role without boundary", Request("iam:PutRolePolicy", OWN_ROLE, iam_ctx()), IMPLICIT_DENY),
+    (
+        "inline policy on a role without boundary",
+        Request("iam:PutRolePolicy", OWN_ROLE, iam_ctx()),
+        IMPLICIT_DENY,
+    ),
     (
         "a role outside the prefix",
-        Request("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/other-app", iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY})),
+        Request(
+            "iam:CreateRole",
+            f"arn:aws:iam::{ACCOUNT}:role/other-app",
+            iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY}),
+        ),
         IMPLICIT_DENY,
     ),
     (
@@ -179,43 +224,92 @@ REFUSED: list[tuple[str, Request, str]] = [
         IMPLICIT_DENY,
     ),
     # The other environment.
-    ("delete dev's database", Request("rds:DeleteDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:booking-dev-db", ctx()), IMPLICIT_DENY),
+    (
+        "delete dev's database",
+        Request("rds:DeleteDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:booking-dev-db", ctx()),
+        IMPLICIT_DENY,
+    ),
     (
         "delete dev's VPC",
-        Request("ec2:DeleteVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0dev", ctx(**{"aws:ResourceTag/Environment": "dev"})),
+        Request(
+            "ec2:DeleteVpc",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0dev",
+            ctx(**{"aws:ResourceTag/Environment": "dev"}),
+        ),
         IMPLICIT_DENY,
     ),
     (
         "a subnet in dev's VPC",
-        Request("ec2:CreateSubnet", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0dev", ctx(**{"aws:ResourceTag/Environment": "dev", "aws:RequestTag/Environment": "prod"})),
+        Request(
+            "ec2:CreateSubnet",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0dev",
+            ctx(**{"aws:ResourceTag/Environment": "dev", "aws:RequestTag/Environment": "prod"}),
+        ),
         IMPLICIT_DENY,
     ),
     (
         "retag dev's subnet as prod",
-        Request("ec2:CreateTags", f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/subnet-0dev", ctx(**{"aws:ResourceTag/Environment": "dev", "aws:RequestTag/Environment": "prod"})),
+        Request(
+            "ec2:CreateTags",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/subnet-0dev",
+            ctx(**{"aws:ResourceTag/Environment": "dev", "aws:RequestTag/Environment": "prod"}),
+        ),
         IMPLICIT_DENY,
     ),
     (
         "a VPC tagged for dev",
-        Request("ec2:CreateVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0new", ctx(**{"aws:RequestTag/Environment": "dev"})),
+        Request(
+            "ec2:CreateVpc",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0new",
+            ctx(**{"aws:RequestTag/Environment": "dev"}),
+        ),
         IMPLICIT_DENY,
     ),
-    ("untagged VPC", Request("ec2:CreateVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0new", ctx()), IMPLICIT_DENY),
+    (
+        "untagged VPC",
+        Request("ec2:CreateVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0new", ctx()),
+        IMPLICIT_DENY,
+    ),
     (
         "an instance",
-        Request("ec2:RunInstances", f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*", ctx(**{"aws:RequestTag/Environment": "prod"})),
+        Request(
+            "ec2:RunInstances",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*",
+            ctx(**{"aws:RequestTag/Environment": "prod"}),
+        ),
         IMPLICIT_DENY,
     ),
-    ("dev's secret", Request("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:booking-dev/jwt-AbCdEf", ctx()), IMPLICIT_DENY),
-    ("push to dev's repository", Request("ecr:PutImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/booking-dev-api", ctx()), IMPLICIT_DENY),
-    ("dev's state", Request("s3:GetObject", f"{BUCKET}/.pulumi/stacks/booking/dev.json", ctx()), IMPLICIT_DENY),
+    (
+        "dev's secret",
+        Request(
+            "secretsmanager:GetSecretValue",
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:booking-dev/jwt-AbCdEf",
+            ctx(),
+        ),
+        IMPLICIT_DENY,
+    ),
+    (
+        "push to dev's repository",
+        Request("ecr:PutImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/booking-dev-api", ctx()),
+        IMPLICIT_DENY,
+    ),
+    (
+        "dev's state",
+        Request("s3:GetObject", f"{BUCKET}/.pulumi/stacks/booking/dev.json", ctx()),
+        IMPLICIT_DENY,
+    ),
     ("dev's secrets key", Request("kms:Decrypt", STACK_KEYS["dev"], ctx()), IMPLICIT_DENY),
     (
         "dev's state through the bucket key",
         Request(
             "kms:Decrypt",
             STATE_KEY,
-            ctx(**{"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"{BUCKET}/.pulumi/stacks/booking/dev.json"}),
+            ctx(
+                **{
+                    "kms:ViaService": f"s3.{REGION}.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": f"{BUCKET}/.pulumi/stacks/booking/dev.json",
+                }
+            ),
         ),
         IMPLICIT_DENY,
     ),
@@ -232,12 +326,20 @@ REFUSED: list[tuple[str, Request, str]] = [
     # Outside the region.
     (
         "a cluster in another region",
-        Request("ecs:CreateCluster", f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/booking-prod", {"aws:RequestedRegion": "eu-west-1"}),
+        Request(
+            "ecs:CreateCluster",
+            f"arn:aws:ecs:eu-west-1:{ACCOUNT}:cluster/booking-prod",
+            {"aws:RequestedRegion": "eu-west-1"},
+        ),
         IMPLICIT_DENY,
     ),
     (
         "a VPC in another region",
-        Request("ec2:CreateVpc", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:vpc/vpc-0new", {"aws:RequestedRegion": "eu-west-1", "aws:RequestTag/Environment": "prod"}),
+        Request(
+            "ec2:CreateVpc",
+            f"arn:aws:ec2:eu-west-1:{ACCOUNT}:vpc/vpc-0new",
+            {"aws:RequestedRegion": "eu-west-1", "aws:RequestTag/Environment": "prod"},
+        ),
         IMPLICIT_DENY,
     ),
 ]
@@ -252,13 +354,22 @@ def test_the_same_calls_on_prod_own_resources_are_allowed() -> None:
     """The refusals above are about whose resource it is, not about the action."""
     own = [
         Request("rds:DeleteDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:booking-prod-db", ctx()),
-        Request("ec2:DeleteVpc", f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0p", ctx(**{"aws:ResourceTag/Environment": "prod"})),
+        Request(
+            "ec2:DeleteVpc",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-0p",
+            ctx(**{"aws:ResourceTag/Environment": "prod"}),
+        ),
         Request("s3:GetObject", f"{BUCKET}/.pulumi/stacks/booking/prod.json", ctx()),
         Request("kms:Decrypt", STACK_KEYS["prod"], ctx()),
         Request(
             "kms:Decrypt",
             STATE_KEY,
-            ctx(**{"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": f"{BUCKET}/.pulumi/stacks/booking/prod.json"}),
+            ctx(
+                **{
+                    "kms:ViaService": f"s3.{REGION}.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": f"{BUCKET}/.pulumi/stacks/booking/prod.json",
+                }
+            ),
         ),
         Request("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/booking-dev-api", ctx()),
         Request("iam:PutRolePolicy", OWN_ROLE, iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY})),
@@ -272,7 +383,11 @@ def test_dev_cannot_touch_prod() -> None:
         Request("kms:Decrypt", STACK_KEYS["prod"], ctx()),
         Request("rds:ModifyDBInstance", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:booking-prod-db", ctx()),
         Request("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/booking-prod-api", ctx()),
-        Request("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/booking-prod-x", iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY})),
+        Request(
+            "iam:CreateRole",
+            f"arn:aws:iam::{ACCOUNT}:role/booking-prod-x",
+            iam_ctx(**{"iam:PermissionsBoundary": BOUNDARY}),
+        ),
     ]:
         assert deploy("dev", request_) == IMPLICIT_DENY, request_
 
@@ -285,7 +400,10 @@ def test_a_preview_role_reads_its_own_state_only_and_writes_no_checkpoint() -> N
     own = f"{BUCKET}/{stack_state_keys('booking', 'dev')[0].rstrip('*')}"
     assert evaluate([policy], Request("s3:GetObject", own, ctx())) == ALLOWED
     assert evaluate([policy], Request("s3:PutObject", own, ctx())) == IMPLICIT_DENY
-    assert evaluate([policy], Request("s3:GetObject", f"{BUCKET}/.pulumi/stacks/booking/prod.json", ctx())) == IMPLICIT_DENY
+    assert (
+        evaluate([policy], Request("s3:GetObject", f"{BUCKET}/.pulumi/stacks/booking/prod.json", ctx()))
+        == IMPLICIT_DENY
+    )
     assert evaluate([policy], Request("kms:Decrypt", STACK_KEYS["prod"], ctx())) == IMPLICIT_DENY
 
 
@@ -311,7 +429,9 @@ def test_every_role_the_stack_declares_carries_its_boundary(stack: str) -> None:
 def test_the_stack_roles_can_still_do_their_jobs_inside_the_boundary() -> None:
     run = _run("prod")
     boundary = boundary_policy(scope("prod"))
-    secrets = [str(r.inputs["secretId"]) for r in run.of_type("aws:secretsmanager/secretVersion:SecretVersion")]
+    secrets = [
+        str(r.inputs["secretId"]) for r in run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    ]
     policies = _role_policies(run)
     execution = next(policies[role] for role in policies if "execution" in role)
     notifier = next(policies[role] for role in policies if "notifier" in role)
@@ -328,6 +448,10 @@ def test_the_stack_roles_can_still_do_their_jobs_inside_the_boundary() -> None:
         Request("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/x", iam_ctx()),
         Request("s3:GetObject", f"{BUCKET}/.pulumi/stacks/booking/prod.json", ctx()),
         Request("sns:Publish", topic.replace("prod", "dev"), ctx()),
-        Request("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:booking-dev/jwt-AbCdEf", ctx()),
+        Request(
+            "secretsmanager:GetSecretValue",
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:booking-dev/jwt-AbCdEf",
+            ctx(),
+        ),
     ]:
         assert evaluate(admin, request_, boundary) == IMPLICIT_DENY, request_

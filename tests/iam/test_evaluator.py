@@ -56,14 +56,20 @@ def test_not_action_and_not_resource() -> None:
     allow_all_but_iam = {"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::secret/*"}
     assert evaluate([doc(allow_all_but_iam)], Request("s3:GetObject", "arn:aws:s3:::b/k")) == ALLOWED
     assert evaluate([doc(allow_all_but_iam)], Request("iam:GetRole", "*")) == IMPLICIT_DENY
-    assert evaluate([doc(allow_all_but_iam)], Request("s3:GetObject", "arn:aws:s3:::secret/k")) == IMPLICIT_DENY
+    assert (
+        evaluate([doc(allow_all_but_iam)], Request("s3:GetObject", "arn:aws:s3:::secret/k")) == IMPLICIT_DENY
+    )
 
 
 def test_arns_match_segment_by_segment() -> None:
-    assert arn_match("arn:aws:ecs:us-east-1:1:service/booking-prod/*", "arn:aws:ecs:us-east-1:1:service/booking-prod/api")
+    assert arn_match(
+        "arn:aws:ecs:us-east-1:1:service/booking-prod/*", "arn:aws:ecs:us-east-1:1:service/booking-prod/api"
+    )
     # A wildcard in the resource part does not let another region or account through.
     assert not arn_match("arn:aws:ecs:us-east-1:1:*", "arn:aws:ecs:us-west-2:1:cluster/x")
-    assert not arn_match("arn:aws:ecs:*:1:cluster/booking-prod", "arn:aws:ecs:us-east-1:2:cluster/booking-prod")
+    assert not arn_match(
+        "arn:aws:ecs:*:1:cluster/booking-prod", "arn:aws:ecs:us-east-1:2:cluster/booking-prod"
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,7 +98,12 @@ def test_arns_match_segment_by_segment() -> None:
         ("ForAllValues:StringNotEquals", ["Environment"], {"k": ["Project", "Environment"]}, False),
         ("ForAnyValue:StringEquals", ["a"], {"k": ["c", "a"]}, True),
         ("ForAnyValue:StringEquals", ["a"], {}, False),
-        ("ArnLike", "arn:aws:iam::aws:policy/service-role/*", {"k": "arn:aws:iam::aws:policy/AdministratorAccess"}, False),
+        (
+            "ArnLike",
+            "arn:aws:iam::aws:policy/service-role/*",
+            {"k": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            False,
+        ),
     ],
 )
 def test_condition_operators(operator: str, wanted: object, context: dict[str, Any], holds: bool) -> None:
@@ -100,7 +111,9 @@ def test_condition_operators(operator: str, wanted: object, context: dict[str, A
 
 
 def test_condition_keys_are_case_insensitive() -> None:
-    assert condition_holds("StringEquals", "aws:RequestedRegion", "us-east-1", {"AWS:requestedregion": "us-east-1"})
+    assert condition_holds(
+        "StringEquals", "aws:RequestedRegion", "us-east-1", {"AWS:requestedregion": "us-east-1"}
+    )
 
 
 def test_a_failing_condition_on_an_allow_leaves_the_request_implicitly_denied() -> None:
@@ -108,10 +121,15 @@ def test_a_failing_condition_on_an_allow_leaves_the_request_implicitly_denied() 
         "Effect": "Allow",
         "Action": "ec2:CreateVpc",
         "Resource": "*",
-        "Condition": {"StringEquals": {"aws:RequestTag/Environment": "prod", "aws:RequestedRegion": "us-east-1"}},
+        "Condition": {
+            "StringEquals": {"aws:RequestTag/Environment": "prod", "aws:RequestedRegion": "us-east-1"}
+        },
     }
     tagged = {"aws:RequestTag/Environment": "prod", "aws:RequestedRegion": "us-east-1"}
-    assert evaluate([doc(conditional)], Request("ec2:CreateVpc", "arn:aws:ec2:us-east-1:1:vpc/*", tagged)) == ALLOWED
+    assert (
+        evaluate([doc(conditional)], Request("ec2:CreateVpc", "arn:aws:ec2:us-east-1:1:vpc/*", tagged))
+        == ALLOWED
+    )
     # Keys within one operator are ANDed: the right tag in the wrong region is refused.
     elsewhere = {**tagged, "aws:RequestedRegion": "eu-west-1"}
     assert evaluate([doc(conditional)], Request("ec2:CreateVpc", "*", elsewhere)) == IMPLICIT_DENY
