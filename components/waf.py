@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -151,9 +151,10 @@ class WebFirewall(pulumi.ComponentResource):
             name=acl_name,
             description=f"{args.name_prefix}: managed rule groups and a rate limit on sign-in and sign-up",
             scope="REGIONAL",
-            default_action={"allow": {}},
-            rules=web_acl_rules(args.name_prefix, args.rate_limit, args.rate_window_seconds),
-            visibility_config=_visibility(f"{args.name_prefix}-api"),
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            # Plain dicts in the provider's input shape (snake_case keys), so the rules are testable data.
+            rules=cast(Any, web_acl_rules(args.name_prefix, args.rate_limit, args.rate_window_seconds)),
+            visibility_config=cast(Any, _visibility(f"{args.name_prefix}-api")),
             opts=child,
         )
         aws.wafv2.WebAclAssociation(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -372,7 +371,7 @@ def test_preview_policy_is_read_only() -> None:
 
 
 def test_every_regional_allow_is_confined_to_the_stacks_region() -> None:
-    """Allows on "*" or on ARNs without a region must say aws:RequestedRegion (IAM and Route 53 are global)."""
+    """Allows on "*" or on region-less ARNs must name aws:RequestedRegion (IAM and Route 53 are global)."""
     global_services = ("iam:", "route53:")
     for document in (deploy_policy(scope()), preview_policy(scope()), boundary_policy(scope())):
         for statement in document["Statement"]:

@@ -22,7 +22,6 @@ Not modelled: policy variables (`${aws:username}`), `NotPrincipal`, resource-bas
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
