@@ -200,6 +200,7 @@ class WebFirewall(pulumi.ComponentResource):
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",
             alarm_actions=[args.alarm_topic_arn] if args.alarm_topic_arn else [],
+            ok_actions=[args.alarm_topic_arn] if args.alarm_topic_arn else [],
             opts=child,
         )
 

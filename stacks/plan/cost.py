@@ -189,6 +189,16 @@ def kms_monthly(keys: int, table: PriceTable) -> float:
     return keys * table.price("kms", "customer_key_month")
 
 
+def waf_monthly(rules: int, table: PriceTable) -> float:
+    """One web ACL with `rules` rules (a managed rule group is one), plus the assumed requests."""
+    millions = float(table.assumptions["waf_requests_millions"])
+    return (
+        table.price("waf", "web_acl_month")
+        + rules * table.price("waf", "rule_month")
+        + millions * table.price("waf", "per_million_requests")
+    )
+
+
 # --- the report ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CostLine:

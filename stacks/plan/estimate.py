@@ -124,6 +124,8 @@ def _log_kind(group: ResourceRecord, component: str) -> str:
     name = str(group.props.get("name", group.name))
     if "flow" in name.lower() or component.startswith("Network"):
         return "flow_logs"
+    if name.startswith("aws-waf-logs-"):
+        return "waf"
     if name.startswith("/aws/lambda/") or component.startswith("DeployNotifier"):
         return "lambda"
     if name.startswith("/ecs/") or component.startswith("Service"):
@@ -233,6 +235,10 @@ def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> C
         )
     for queue in inv.of_type("aws:sqs/queue:Queue"):
         add(queue, f"SQS {table.assumptions['sqs_requests']} requests", cost.sqs_monthly(table))
+    for acl in inv.of_type("aws:wafv2/webAcl:WebAcl"):
+        rules = len(acl.props.get("rules") or [])
+        millions = table.assumptions["waf_requests_millions"]
+        add(acl, f"WAF web ACL + {rules} rules + {millions} M requests", cost.waf_monthly(rules, table))
     return CostReport(tuple(lines), tuple(assumption_lines(table)), tuple(warnings))
 
 

@@ -47,7 +47,8 @@ def parse_https(raw: object, region: str) -> HttpsSettings:
             raise s.error(
                 "certificateArn",
                 arn,
-                'must be "" or an ACM certificate ARN like arn:aws:acm:<region>:<account>:certificate/<uuid>',
+                'must be "" (HTTP only) or an ACM certificate ARN like '
+                "arn:aws:acm:<region>:<account>:certificate/<uuid>",
             )
         if match["region"] != region:
             raise s.error(

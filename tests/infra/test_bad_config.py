@@ -24,7 +24,7 @@ RETENTION = (
 )
 SECTIONS = (
     "booking:network, booking:service, booking:loadBalancer, booking:database, booking:image, "
-    "booking:https, booking:notifications, booking:alarms"
+    "booking:https, booking:notifications, booking:alarms, booking:waf"
 )
 
 # (stack, config overrides, exact error)
@@ -133,6 +133,40 @@ BAD_CONFIGS: list[tuple[str, dict[str, object], str]] = [
         {"booking:https.certificateArn": CERT.format("eu-west-1")},
         f"booking:https.certificateArn = '{CERT.format('eu-west-1')}' is invalid: "
         "must be a certificate in the stack's region us-east-1 (ALB requirement)",
+    ),
+    (
+        "dev",
+        {"booking:https.domainName": "api.example.com"},
+        "booking:https.hostedZoneId = '' is invalid: is required with domainName: the Route 53 zone that holds the name",
+    ),
+    (
+        "dev",
+        {"booking:https.domainName": "API.example.com.", "booking:https.hostedZoneId": "Z123"},
+        "booking:https.domainName = 'API.example.com.' is invalid: "
+        "must be a lower-case DNS name like api.example.com (no trailing dot)",
+    ),
+    (
+        "prod",
+        {"booking:https.domainName": "", "booking:https.hostedZoneId": ""},
+        "booking:https = {'certificateArn': '', 'domainName': ''} is invalid: the prod stack must serve HTTPS: "
+        "set booking:https.domainName and booking:https.hostedZoneId (the stack creates and validates the "
+        "certificate) or booking:https.certificateArn",
+    ),
+    (
+        "prod",
+        {"booking:waf.enabled": False},
+        "booking:waf.enabled = False is invalid: must be true for the prod stack",
+    ),
+    (
+        "prod",
+        {"booking:database.monitoringIntervalSeconds": 0},
+        "booking:database.monitoringIntervalSeconds = 0 is invalid: must not be 0 for the prod stack "
+        "(Enhanced Monitoring)",
+    ),
+    (
+        "dev",
+        {"booking:waf.authRateLimit": 5},
+        "booking:waf.authRateLimit = 5 is invalid: must be a whole number from 10 to 2000000000",
     ),
     (
         "dev",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from components.database import ENHANCED_MONITORING_POLICY
 from stacks.offline import DeclaredResource, OfflineRun
 from stacks.plan import guardrails
 
@@ -126,6 +127,25 @@ PROD_COUNTS = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     # The final snapshot's unique suffix.
     "random:index/randomId:RandomId": 1,
+    # HTTPS by domain (issue 11): the certificate, its DNS validation record and the alias record; the
+    # HTTPS listener next to the HTTP one that redirects to it.
+    "booking:components:DomainCertificate": 1,
+    "booking:components:DomainAlias": 1,
+    "aws:acm/certificate:Certificate": 1,
+    "aws:acm/certificateValidation:CertificateValidation": 1,
+    "aws:route53/record:Record": 2,
+    "aws:lb/listener:Listener": 2,
+    # The WAF web ACL, its association, its logs (group + delivery policy) and its blocked-requests alarm.
+    "booking:components:WebFirewall": 1,
+    "aws:wafv2/webAcl:WebAcl": 1,
+    "aws:wafv2/webAclAssociation:WebAclAssociation": 1,
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 1,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
+    "aws:cloudwatch/logGroup:LogGroup": COMMON_COUNTS["aws:cloudwatch/logGroup:LogGroup"] + 1,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": COMMON_COUNTS["aws:cloudwatch/metricAlarm:MetricAlarm"] + 1,
+    # Enhanced Monitoring: RDS's monitoring role and its AWS managed policy.
+    "aws:iam/role:Role": COMMON_COUNTS["aws:iam/role:Role"] + 1,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
 }
 
 OUTPUT_NAMES = {
@@ -540,7 +560,9 @@ def test_every_iam_statement_lists_exact_actions_and_resources(run: OfflineRun) 
     attached = {
         r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     }
-    assert attached == ALLOWED_MANAGED_POLICIES
+    # Enhanced Monitoring (on in prod) attaches RDS's own service-role policy to its monitoring role.
+    monitoring = run.one("aws:rds/instance:Instance").inputs.get("monitoringInterval")
+    assert attached == ALLOWED_MANAGED_POLICIES | ({ENHANCED_MONITORING_POLICY} if monitoring else set())
 
 
 def test_roles_get_exactly_the_secrets_they_need(run: OfflineRun) -> None:
@@ -574,6 +596,11 @@ def test_roles_get_exactly_the_secrets_they_need(run: OfflineRun) -> None:
         f"{base}-execution": [{"Service": "ecs-tasks.amazonaws.com"}],
         f"{base}-task": [{"Service": "ecs-tasks.amazonaws.com"}],
         f"{base}-deploy-notifier-role": [{"Service": "lambda.amazonaws.com"}],
+        **(
+            {f"{base}-monitoring": [{"Service": "monitoring.rds.amazonaws.com"}]}
+            if run.stack == "prod"
+            else {}
+        ),
     }
     for name in (f"{base}-flow-logs", f"{base}-execution", f"{base}-task"):
         assert roles[name][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}

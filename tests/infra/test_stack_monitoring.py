@@ -57,7 +57,13 @@ def test_the_api_writes_its_metrics_where_the_dashboard_and_alarms_read(run: Off
 
 
 def alarms(run: OfflineRun) -> dict[str, dict[str, Any]]:
-    return {a.inputs["name"]: a.inputs for a in run.of_type(ALARM)}
+    """Monitoring's alarms (the WAF's own alarm belongs to WebFirewall: tests/infra/test_waf.py)."""
+    return {a.inputs["name"]: a.inputs for a in monitoring_alarms(run)}
+
+
+def monitoring_alarms(run: OfflineRun) -> list[Any]:
+    component = run.one("booking:components:Monitoring")
+    return [a for a in run.of_type(ALARM) if a.parent == component.urn]
 
 
 def alarm(run: OfflineRun, key: str) -> dict[str, Any]:
@@ -93,7 +99,7 @@ DIMENSIONS = {
 def test_every_alarm_exists_once_per_stack(run: OfflineRun) -> None:
     expected = alarm_names(f"booking-{run.stack}", configured(run.stack))
     assert sorted(alarms(run)) == sorted(expected.values())
-    assert len(run.of_type(ALARM)) == len(expected)
+    assert len(monitoring_alarms(run)) == len(expected)
     # noBookings is opt-in: prod turns it on, dev (no customers) leaves it off.
     assert ("noBookings" in expected) == (run.stack == "prod")
 
@@ -213,7 +219,7 @@ def test_dashboard_references_existing_resources(run: OfflineRun) -> None:
                 assert real[name] == value, (properties["title"], name, value)
                 seen.add(name)
         if widget["type"] == "alarm":
-            declared = {a.outputs["arn"] for a in run.of_type(ALARM)}
+            declared = {a.outputs["arn"] for a in monitoring_alarms(run)}
             assert set(properties["alarms"]) == declared
         if widget["type"] == "log":
             assert properties["query"] == f"SOURCE '{run.outputs['logGroupName']}' | {ERRORS_BY_ROUTE_QUERY}"
@@ -261,7 +267,8 @@ def test_monitoring_resources_belong_to_the_component(run: OfflineRun) -> None:
         "aws:cloudwatch/dashboard:Dashboard",
         "aws:cloudwatch/queryDefinition:QueryDefinition",
     }
-    assert all(a.parent == component.urn for a in run.of_type(ALARM))
+    firewall = {r.urn for r in run.of_type("booking:components:WebFirewall")}
+    assert all(a.parent == component.urn or a.parent in firewall for a in run.of_type(ALARM))
 
 
 def test_invalid_alarms_config_stops_before_any_resource() -> None:
@@ -286,7 +293,7 @@ def test_own_alarm_addresses_replace_the_notification_ones() -> None:
 def test_without_any_address_the_alarms_still_exist() -> None:
     run = run_stack("dev", {"booking:notifications": None})
     assert run.error is None, run.error
-    assert len(run.of_type(ALARM)) == len(alarm_names("booking-dev", configured("dev")))
+    assert len(monitoring_alarms(run)) == len(alarm_names("booking-dev", configured("dev")))
     assert [
         s
         for s in run.of_type("aws:sns/topicSubscription:TopicSubscription")

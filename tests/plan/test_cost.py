@@ -71,3 +71,21 @@ def test_near_zero_services_are_still_priced() -> None:
     assert cost.sqs_monthly(TABLE) == pytest.approx(100000 / 1e6 * 0.40)
     assert cost.sns_monthly(TABLE) == pytest.approx(1000 / 1e6 * 0.50 + 3000 / 1e5 * 2.00)
     assert 0 < cost.lambda_monthly(256, "arm64", TABLE) < 0.01
+
+
+def test_the_web_acl_and_its_logs_are_priced_by_hand() -> None:
+    """WAF: $5 per web ACL + $1 per rule (a managed group is one) + $0.60 per million requests; its logs
+    are CloudWatch Logs ingestion (aws.amazon.com/waf/pricing, /cloudwatch/pricing)."""
+    from stacks.plan.model import build_plan
+    from tests.plan.conftest import offline
+
+    plan = build_plan(offline("dev", {"booking:waf.enabled": True}))
+    assert plan.costs is not None
+    acl = [line for line in plan.costs.lines if line.item.startswith("WAF web ACL")]
+    # 1 rate-based rule + 3 AWS managed rule groups; 5 M requests assumed.
+    assert [line.monthly for line in acl] == [pytest.approx(5.00 + 4 * 1.00 + 5 * 0.60)]
+    logs = [line for line in plan.costs.lines if line.item == "log ingestion 1 GB (waf)"]
+    assert [line.monthly for line in logs] == [pytest.approx(1 * 0.50)]
+    without = build_plan(offline("dev"))
+    assert without.costs is not None
+    assert plan.costs.total - without.costs.total == pytest.approx(12.00 + 0.50 + 0.10)  # + the alarm
