@@ -78,3 +78,37 @@ def test_every_resource_the_stacks_declare_converts(stack: str) -> None:
         assert len(groups) == 3
         db = next(r for r in converted if r["type"] == "aws_db_instance")["values"]
         assert db["monitoring_interval"] == 60 and db["storage_encrypted"] is True
+
+
+# --- the verdict against docs/security.md (scripts/checkov) -------------------------------------------
+
+
+def test_the_accepted_list_is_read_from_the_security_doc() -> None:
+    from pathlib import Path
+
+    from stacks.tfplan import accepted_checks
+
+    rows = accepted_checks((Path(__file__).resolve().parents[1] / "docs" / "security.md").read_text())
+    assert len(rows) >= 20
+    assert ("CKV_AWS_145", "aws_s3_bucket") in rows  # SSE-S3 on the ALB log bucket: ALB cannot use KMS
+    assert all(
+        check.startswith(("CKV_AWS_", "CKV2_AWS_")) and kind.startswith("aws_") for check, kind in rows
+    )
+
+
+def test_the_verdict_names_new_and_stale_findings() -> None:
+    from stacks.tfplan import failed_checks, verdict
+
+    report = {
+        "check_type": "terraform_plan",
+        "results": {
+            "failed_checks": [
+                {"check_id": "CKV_AWS_145", "resource": "aws_s3_bucket.logs"},
+                {"check_id": "CKV_AWS_91", "resource": "aws_lb.alb"},
+            ]
+        },
+    }
+    failed = failed_checks(report)
+    assert failed == {("CKV_AWS_145", "aws_s3_bucket"), ("CKV_AWS_91", "aws_lb")}
+    accepted = {("CKV_AWS_145", "aws_s3_bucket"), ("CKV_AWS_18", "aws_s3_bucket")}
+    assert verdict(failed, accepted) == (["CKV_AWS_91 aws_lb"], ["CKV_AWS_18 aws_s3_bucket"])
