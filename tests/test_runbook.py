@@ -298,7 +298,7 @@ def test_every_command_refers_to_something_real() -> None:
             if command.secrets_provider and command.secrets_provider.startswith("awskms://"):
                 alias = command.secrets_provider.split("://alias/")[1].split("?")[0]
                 example = stack_config(BOOTSTRAP, "example")
-                # One key per stack: the bootstrap's alias plus the stack's name (components/state_backend.py).
+                # One key per stack: the bootstrap alias plus the stack name (components/state_backend.py).
                 assert f"{example['booking:secretsKey']['alias']}-{command.stack}" == alias, context
     # The backend the stacks log in to is the bucket the bootstrap was told to create.
     assert login_bucket is not None and login_bucket == configured_bucket
