@@ -48,7 +48,8 @@ def test_committed_stacks_name_the_bootstraps_kms_key(stack: str) -> None:
     assert stack in stacks_in()
     assert secrets_provider_problems(stack) == []
     document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    assert document["secretsprovider"] == "awskms://alias/booking-pulumi?region=us-east-1"
+    # One key per stack (issue 11): each stack names its own.
+    assert document["secretsprovider"] == f"awskms://alias/booking-pulumi-{stack}?region=us-east-1"
     assert expected_secrets_provider(stack) == document["secretsprovider"]
 
 
