@@ -191,10 +191,21 @@ def boundary_policy(scope: StackScope) -> PolicyDocument:
             ),
             allow("Notify", ["sns:Publish"], [scope.arn("sns", f"{p}*")], in_region),
             allow("DeadLetters", ["sqs:SendMessage"], [scope.arn("sqs", f"{p}*")], in_region),
+            # The notifier reads its service and the service's deployment record (components/notifier.py
+            # `deployment_record_statements`: deployments and revisions live under the service's path).
             allow(
                 "DescribeService",
-                ["ecs:DescribeServices"],
-                [scope.arn("ecs", f"service/{base}/*")],
+                [
+                    "ecs:DescribeServiceDeployments",
+                    "ecs:DescribeServiceRevisions",
+                    "ecs:DescribeServices",
+                    "ecs:ListServiceDeployments",
+                ],
+                [
+                    scope.arn("ecs", f"service/{base}/*"),
+                    scope.arn("ecs", f"service-deployment/{base}/*"),
+                    scope.arn("ecs", f"service-revision/{base}/*"),
+                ],
                 in_region,
             ),
             # DescribeTaskDefinition has no resource type (ECS service authorization reference).

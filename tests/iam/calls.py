@@ -189,6 +189,15 @@ def _ecs_service(resource: DeclaredResource, s: Stack) -> Calls:
     yield Request("ecs:CreateService", s.arn("ecs", f"service/{cluster}/{resource.inputs['name']}"), s.new())
 
 
+def _deployment_check(resource: DeclaredResource, s: Stack) -> Calls:
+    """DeploymentCheck reads the service and its deployment record with the deploy role's credentials."""
+    cluster, service = resource.inputs["cluster"], resource.inputs["service"]
+    yield Request("ecs:DescribeServices", s.arn("ecs", f"service/{cluster}/{service}"), s.ctx())
+    yield Request("ecs:ListServiceDeployments", s.arn("ecs", f"service/{cluster}/{service}"), s.ctx())
+    deployment = s.arn("ecs", f"service-deployment/{cluster}/{service}/0b1c2d3e")
+    yield Request("ecs:DescribeServiceDeployments", deployment, s.ctx())
+
+
 def _certificate(resource: DeclaredResource, s: Stack) -> Calls:
     domain = str(resource.inputs["domainName"])
     yield Request("acm:RequestCertificate", "*", s.new(**{"acm:DomainNames": [domain]}))
@@ -357,15 +366,7 @@ MAKERS: dict[str, CallMaker] = {
     ),
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/service:Service": _ecs_service,
-    "pulumi-python:dynamic:Resource": lambda r, s: iter(
-        [
-            Request(
-                "ecs:DescribeServices",
-                s.arn("ecs", f"service/{r.inputs['cluster']}/{r.inputs['service']}"),
-                s.ctx(),
-            )
-        ]
-    ),
+    "pulumi-python:dynamic:Resource": _deployment_check,
     "aws:lb/loadBalancer:LoadBalancer": _named(
         "elasticloadbalancing:CreateLoadBalancer",
         "elasticloadbalancing:loadbalancer/app/{n}/0123456789abcdef",
