@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.offline import ACCOUNT, DeclaredResource, OfflineRun
+from stacks.aws_answers import ACCOUNT
+from stacks.offline import DeclaredResource, OfflineRun
 from tests.iam.evaluator import Request
 
 GLOBAL_REGION = "us-east-1"  # aws:RequestedRegion of IAM and Route 53 calls (global services)

@@ -23,7 +23,8 @@ from components.deploy_policies import (
     preview_policy,
     stack_state_keys,
 )
-from stacks.offline import ACCOUNT, OfflineRun, run_stack
+from stacks.aws_answers import ACCOUNT
+from stacks.offline import OfflineRun, run_stack
 from tests.iam.calls import GLOBAL_REGION, first_up
 from tests.iam.evaluator import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Request, evaluate
 

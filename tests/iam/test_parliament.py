@@ -16,7 +16,8 @@ from parliament import analyze_policy_string
 
 from components.deploy_policies import StackScope, boundary_policy, deploy_policy, preview_policy
 from components.deploy_policies.state import tls_only_bucket_policy
-from stacks.offline import ACCOUNT, run_stack
+from stacks.aws_answers import ACCOUNT
+from stacks.offline import run_stack
 
 # (document, Sid, parliament issue) → why it is accepted.
 ACCEPTED: dict[tuple[str, str, str], str] = {
