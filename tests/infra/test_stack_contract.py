@@ -110,7 +110,6 @@ DEV_COUNTS = {
 }
 PROD_COUNTS = {
     **COMMON_COUNTS,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 17,
     "aws:ec2/subnet:Subnet": 9,
     "aws:ec2/eip:Eip": 3,
     "aws:ec2/natGateway:NatGateway": 3,
@@ -142,7 +141,8 @@ PROD_COUNTS = {
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": 1,
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
     "aws:cloudwatch/logGroup:LogGroup": COMMON_COUNTS["aws:cloudwatch/logGroup:LogGroup"] + 1,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": COMMON_COUNTS["aws:cloudwatch/metricAlarm:MetricAlarm"] + 1,
+    # Monitoring's noBookings (prod opts in) and the WAF's blocked-requests alarm.
+    "aws:cloudwatch/metricAlarm:MetricAlarm": COMMON_COUNTS["aws:cloudwatch/metricAlarm:MetricAlarm"] + 2,
     # Enhanced Monitoring: RDS's monitoring role and its AWS managed policy.
     "aws:iam/role:Role": COMMON_COUNTS["aws:iam/role:Role"] + 1,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
