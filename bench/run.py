@@ -14,6 +14,8 @@ opened during it (pg_stat_database.sessions) and the CPU milliseconds per reques
 processes and by PostgreSQL (from /proc), then the ratios. Needs wrk, pgbench and the PostgreSQL
 server binaries (apt-get install wrk postgresql). Load generator, servers and database share this
 machine, so compare rows of one run; CPU ms per request is the least noisy column.
+
+Over 400 lines: every row must run in one process against one PostgreSQL to be comparable.
 """
 
 from __future__ import annotations

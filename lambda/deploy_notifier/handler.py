@@ -11,6 +11,9 @@ DescribeServices. Parsing, analysis and formatting are pure functions; `handler`
 
 The zip holds this folder's .py files plus components/deployment_record.py as a top-level module
 (components/notifier.py, `lambda_archive`): the decision shared with `pulumi up`'s DeploymentCheck.
+Parsing is in events.py, the DescribeServices data in enrichment.py, the record's e-mail lines in
+record_email.py. This file stays at ~450 lines because the fallback assessment and the two e-mail
+builders share its private assessment types; splitting them would export those types for no reader.
 
 Event shapes (ECS developer guide, "Amazon ECS events"):
 - detail-type "ECS Deployment State Change": detail {eventType INFO|ERROR, eventName
@@ -34,11 +37,18 @@ import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
+from enrichment import Deployment, Enrichment, container_images, enrichment_from_service
+from events import (
+    DEPLOYMENT_EVENTS,
+    EcsEvent,
+    SkipEvent,
+    parse_event,
+)
 from record_email import RecordLookup, format_duration, read_record, record_lines, when_text
 
 if TYPE_CHECKING:
@@ -48,13 +58,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("deploy_notifier")
 logger.setLevel(logging.INFO)
 
-DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
-SERVICE_ACTION_DETAIL_TYPE = "ECS Service Action"
-DEPLOYMENT_EVENTS = {
-    "SERVICE_DEPLOYMENT_IN_PROGRESS": "IN_PROGRESS",
-    "SERVICE_DEPLOYMENT_COMPLETED": "COMPLETED",
-    "SERVICE_DEPLOYMENT_FAILED": "FAILED",
-}
 # Short titles for the documented WARN/ERROR service action events; others fall back to their name.
 SERVICE_ACTION_TITLES = {
     "SERVICE_TASK_START_IMPAIRED": "tasks are failing to start",
@@ -67,191 +70,9 @@ SERVICE_ACTION_TITLES = {
     "VPC_LATTICE_TARGET_UNHEALTHY": "VPC Lattice target unhealthy",
 }
 SUBJECT_MAX = 99  # SNS Publish: subjects "less than 100 characters long", no line breaks or controls
-_SERVICE_ARN = re.compile(
-    r"^arn:(?P<partition>[\w-]+):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):service/(?P<path>.+)$"
-)
 _TASK_DEFINITION_ARN = re.compile(r"task-definition/(?P<family>[^:/]+):(?P<revision>\d+)$")
 
 Severity = Literal["info", "warning", "error"]
-
-
-class SkipEvent(Exception):
-    """The event is not one we notify about; the message says why."""
-
-
-# --- parsing -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EcsEvent:
-    kind: Literal["deployment", "service_action"]
-    event_id: str
-    event_name: str
-    event_type: str
-    service_arn: str
-    region: str
-    account: str
-    cluster: str | None
-    service: str
-    deployment_id: str | None
-    reason: str | None
-    at: datetime | None
-    capacity_providers: tuple[str, ...] = ()
-
-
-def parse_event(event: object, *, expected_service_arn: str | None, fallback_cluster: str | None) -> EcsEvent:
-    """Validate an EventBridge event against AWS's documented shape; raise SkipEvent otherwise."""
-    if not isinstance(event, Mapping):
-        raise SkipEvent(f"event is a {type(event).__name__}, not an object")
-    if event.get("source") != "aws.ecs":
-        raise SkipEvent(f"source {event.get('source')!r} is not aws.ecs")
-    detail_type = event.get("detail-type")
-    if detail_type not in (DEPLOYMENT_DETAIL_TYPE, SERVICE_ACTION_DETAIL_TYPE):
-        raise SkipEvent(f"detail-type {detail_type!r} is not handled")
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
-        raise SkipEvent("detail is missing or not an object")
-    event_name = _text(detail, "eventName")
-    event_type = _text(detail, "eventType")
-    if event_name is None or event_type is None:
-        raise SkipEvent("detail.eventName or detail.eventType is missing")
-
-    resources = event.get("resources")
-    service_arns = (
-        [r for r in resources if isinstance(r, str) and _SERVICE_ARN.match(r)]
-        if isinstance(resources, list)
-        else []
-    )
-    if not service_arns:
-        raise SkipEvent("resources holds no ECS service ARN")
-    service_arn = service_arns[0]
-    if expected_service_arn and service_arn != expected_service_arn:
-        raise SkipEvent(f"event is for {service_arn}, this notifier watches {expected_service_arn}")
-    match = _SERVICE_ARN.match(service_arn)
-    assert match is not None
-    path = match["path"].split("/")
-    service = path[-1]
-    # New-format ARNs are service/<cluster>/<service>; old ones omit the cluster.
-    cluster = (
-        path[0] if len(path) == 2 else _cluster_from_arn(_text(detail, "clusterArn")) or fallback_cluster
-    )
-
-    if detail_type == DEPLOYMENT_DETAIL_TYPE:
-        if event_name not in DEPLOYMENT_EVENTS:
-            raise SkipEvent(f"deployment event {event_name!r} is not a documented deployment state")
-        deployment_id = _text(detail, "deploymentId")
-        if deployment_id is None:
-            raise SkipEvent("detail.deploymentId is missing")
-        kind: Literal["deployment", "service_action"] = "deployment"
-        at = _timestamp(detail.get("updatedAt"))
-    else:
-        if event_type not in ("WARN", "ERROR"):
-            raise SkipEvent(f"service action {event_name} is {event_type}; only WARN and ERROR are reported")
-        deployment_id = None
-        kind = "service_action"
-        at = _timestamp(detail.get("createdAt"))
-    providers = detail.get("capacityProviderArns")
-    return EcsEvent(
-        kind=kind,
-        event_id=str(event.get("id") or ""),
-        event_name=event_name,
-        event_type=event_type,
-        service_arn=service_arn,
-        region=match["region"],
-        account=match["account"],
-        cluster=cluster,
-        service=service,
-        deployment_id=deployment_id,
-        reason=_text(detail, "reason"),
-        at=at or _timestamp(event.get("time")),
-        capacity_providers=tuple(p.rsplit("/", 1)[-1] for p in providers if isinstance(p, str))
-        if isinstance(providers, list)
-        else (),
-    )
-
-
-def _text(mapping: Mapping[str, Any], key: str) -> str | None:
-    value = mapping.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def _cluster_from_arn(arn: str | None) -> str | None:
-    return arn.rsplit("/", 1)[-1] if arn and ":cluster/" in arn else None
-
-
-def _timestamp(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-# --- enrichment (data from DescribeServices / DescribeTaskDefinition) --------------------------------
-
-
-@dataclass(frozen=True)
-class Deployment:
-    id: str
-    status: str  # PRIMARY | ACTIVE | INACTIVE
-    task_definition: str
-    rollout_state: str | None = None
-    desired: int | None = None
-    running: int | None = None
-    pending: int | None = None
-    failed: int | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Enrichment:
-    cluster: str | None = None
-    service: str | None = None
-    circuit_breaker_rollback: bool | None = None
-    deployments: tuple[Deployment, ...] = ()
-    images: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task definition ARN -> images
-    problems: tuple[str, ...] = ()  # why some details are missing
-
-
-def enrichment_from_service(service: Mapping[str, Any]) -> Enrichment:
-    """The parts of a DescribeServices `services[0]` the e-mail needs."""
-    deployments = tuple(
-        Deployment(
-            id=str(d.get("id", "")),
-            status=str(d.get("status", "")),
-            task_definition=str(d.get("taskDefinition", "")),
-            rollout_state=d.get("rolloutState"),
-            desired=d.get("desiredCount"),
-            running=d.get("runningCount"),
-            pending=d.get("pendingCount"),
-            failed=d.get("failedTasks"),
-            created_at=_timestamp(d.get("createdAt")),
-        )
-        for d in service.get("deployments", [])
-        if isinstance(d, Mapping)
-    )
-    breaker = (service.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
-    return Enrichment(
-        cluster=_cluster_from_arn(service.get("clusterArn")),
-        service=service.get("serviceName"),
-        circuit_breaker_rollback=bool(breaker.get("enable") and breaker.get("rollback"))
-        if isinstance(breaker, Mapping)
-        else None,
-        deployments=deployments,
-    )
-
-
-def container_images(task_definition: Mapping[str, Any]) -> tuple[str, ...]:
-    """`name: image` per container of a DescribeTaskDefinition `taskDefinition`."""
-    return tuple(
-        f"{c.get('name', '?')}: {c.get('image', '?')}"
-        for c in task_definition.get("containerDefinitions", [])
-        if isinstance(c, Mapping)
-    )
 
 
 # --- analysis and formatting -------------------------------------------------------------------------

@@ -9,6 +9,9 @@ passes podman flags or environment of its own; the only inputs are the stack nam
 for the port (so parallel runs do not collide) and the test PostgreSQL standing in for RDS.
 
 Skips when podman is missing, unless BOOKING_REQUIRE_CONTAINER_TEST=1 (CI), where it fails instead.
+
+Over 400 lines because the session-scoped image and task fixtures (one build, one task per stack)
+serve every check here.
 """
 
 from __future__ import annotations

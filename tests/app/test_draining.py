@@ -10,6 +10,9 @@ maps and bookings runs through the proxy while servers are stopped:
 - ECS deployment order: deregister first (the proxy stops routing), then SIGTERM.
 Every request must succeed, every 201 must be in the database, and each server must exit 0 within the
 stopTimeout the stack would give it (components/shutdown.py).
+
+Over 400 lines because the HAProxy harness, the load generator and the scenarios that use them are one
+experiment.
 """
 
 from __future__ import annotations

@@ -8,14 +8,14 @@ import pytest
 
 from components.load_balancer import access_log_bucket_policy
 from components.network import flow_log_role_policy, plan_subnets
-from components.service import (
+from components.shutdown import drain_seconds, minimum_stop_timeout
+from components.task_definition import (
     capacity_provider_strategy,
     container_definitions,
     ecs_tasks_trust_policy,
     execution_role_policy,
     task_role_policy,
 )
-from components.shutdown import drain_seconds, minimum_stop_timeout
 
 DB_SECRET = (
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0c2a8f1e-1111-2222-3333-444455556666-AbC123"

@@ -1,4 +1,8 @@
-"""DeployNotifier on its own under Pulumi mocks, and its EventBridge pattern under a real matcher (moto)."""
+"""DeployNotifier on its own under Pulumi mocks, and its EventBridge pattern under a real matcher (moto).
+
+Over 400 lines: the component's resources, IAM, archive and event pattern come from the same
+module-scoped run.
+"""
 
 from __future__ import annotations
 
@@ -201,7 +205,13 @@ def test_function_runtime_code_environment_and_logs(declared: tuple[list[Declare
 
 def test_lambda_archive_ships_the_handler_sources_and_the_shared_decision(tmp_path: Path) -> None:
     archive = lambda_archive(LAMBDA_SOURCE_DIR)
-    assert set(archive.assets) == {"handler.py", "record_email.py", "deployment_record.py"}
+    assert set(archive.assets) == {
+        "handler.py",
+        "events.py",
+        "enrichment.py",
+        "record_email.py",
+        "deployment_record.py",
+    }
     shared_asset = archive.assets["deployment_record.py"]
     assert isinstance(shared_asset, pulumi.FileAsset)
     shared = Path(shared_asset.path)

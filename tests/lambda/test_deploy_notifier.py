@@ -3,6 +3,8 @@
 These are the e-mails when ECS's service deployment record cannot be read (the notifier's role is denied
 ListServiceDeployments here): the outcome is inferred from DescribeServices, and each deployment e-mail
 says so. The e-mails written from the record are in test_deploy_emails.py.
+
+Over 400 lines: one table of ECS events, each driven through moto's ECS, SNS and SQS.
 """
 
 from __future__ import annotations

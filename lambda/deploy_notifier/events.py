@@ -1,0 +1,140 @@
+"""ECS events as EventBridge delivers them: validated and parsed into `EcsEvent` (pure, no AWS calls).
+
+Event shapes (ECS developer guide, "Amazon ECS events"): see handler.py's docstring. Shipped in the
+Lambda's zip beside handler.py (components/notifier.py ships every .py file of this folder).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
+SERVICE_ACTION_DETAIL_TYPE = "ECS Service Action"
+DEPLOYMENT_EVENTS = {
+    "SERVICE_DEPLOYMENT_IN_PROGRESS": "IN_PROGRESS",
+    "SERVICE_DEPLOYMENT_COMPLETED": "COMPLETED",
+    "SERVICE_DEPLOYMENT_FAILED": "FAILED",
+}
+_SERVICE_ARN = re.compile(
+    r"^arn:(?P<partition>[\w-]+):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):service/(?P<path>.+)$"
+)
+
+
+class SkipEvent(Exception):
+    """The event is not one we notify about; the message says why."""
+
+
+# --- parsing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EcsEvent:
+    kind: Literal["deployment", "service_action"]
+    event_id: str
+    event_name: str
+    event_type: str
+    service_arn: str
+    region: str
+    account: str
+    cluster: str | None
+    service: str
+    deployment_id: str | None
+    reason: str | None
+    at: datetime | None
+    capacity_providers: tuple[str, ...] = ()
+
+
+def parse_event(event: object, *, expected_service_arn: str | None, fallback_cluster: str | None) -> EcsEvent:
+    """Validate an EventBridge event against AWS's documented shape; raise SkipEvent otherwise."""
+    if not isinstance(event, Mapping):
+        raise SkipEvent(f"event is a {type(event).__name__}, not an object")
+    if event.get("source") != "aws.ecs":
+        raise SkipEvent(f"source {event.get('source')!r} is not aws.ecs")
+    detail_type = event.get("detail-type")
+    if detail_type not in (DEPLOYMENT_DETAIL_TYPE, SERVICE_ACTION_DETAIL_TYPE):
+        raise SkipEvent(f"detail-type {detail_type!r} is not handled")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise SkipEvent("detail is missing or not an object")
+    event_name = _text(detail, "eventName")
+    event_type = _text(detail, "eventType")
+    if event_name is None or event_type is None:
+        raise SkipEvent("detail.eventName or detail.eventType is missing")
+
+    resources = event.get("resources")
+    service_arns = (
+        [r for r in resources if isinstance(r, str) and _SERVICE_ARN.match(r)]
+        if isinstance(resources, list)
+        else []
+    )
+    if not service_arns:
+        raise SkipEvent("resources holds no ECS service ARN")
+    service_arn = service_arns[0]
+    if expected_service_arn and service_arn != expected_service_arn:
+        raise SkipEvent(f"event is for {service_arn}, this notifier watches {expected_service_arn}")
+    match = _SERVICE_ARN.match(service_arn)
+    assert match is not None
+    path = match["path"].split("/")
+    service = path[-1]
+    # New-format ARNs are service/<cluster>/<service>; old ones omit the cluster.
+    cluster = (
+        path[0] if len(path) == 2 else _cluster_from_arn(_text(detail, "clusterArn")) or fallback_cluster
+    )
+
+    if detail_type == DEPLOYMENT_DETAIL_TYPE:
+        if event_name not in DEPLOYMENT_EVENTS:
+            raise SkipEvent(f"deployment event {event_name!r} is not a documented deployment state")
+        deployment_id = _text(detail, "deploymentId")
+        if deployment_id is None:
+            raise SkipEvent("detail.deploymentId is missing")
+        kind: Literal["deployment", "service_action"] = "deployment"
+        at = _timestamp(detail.get("updatedAt"))
+    else:
+        if event_type not in ("WARN", "ERROR"):
+            raise SkipEvent(f"service action {event_name} is {event_type}; only WARN and ERROR are reported")
+        deployment_id = None
+        kind = "service_action"
+        at = _timestamp(detail.get("createdAt"))
+    providers = detail.get("capacityProviderArns")
+    return EcsEvent(
+        kind=kind,
+        event_id=str(event.get("id") or ""),
+        event_name=event_name,
+        event_type=event_type,
+        service_arn=service_arn,
+        region=match["region"],
+        account=match["account"],
+        cluster=cluster,
+        service=service,
+        deployment_id=deployment_id,
+        reason=_text(detail, "reason"),
+        at=at or _timestamp(event.get("time")),
+        capacity_providers=tuple(p.rsplit("/", 1)[-1] for p in providers if isinstance(p, str))
+        if isinstance(providers, list)
+        else (),
+    )
+
+
+def _text(mapping: Mapping[str, Any], key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _cluster_from_arn(arn: str | None) -> str | None:
+    return arn.rsplit("/", 1)[-1] if arn and ":cluster/" in arn else None
+
+
+def _timestamp(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
