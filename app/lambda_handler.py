@@ -9,6 +9,7 @@ invocation reuses it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -42,6 +43,7 @@ def make_handler(application: FastAPI) -> LambdaHandler:
     adapter = Mangum(application, lifespan="off")
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        ensure_event_loop()
         try:
             response: dict[str, Any] = adapter(event, context)
         finally:
@@ -53,6 +55,21 @@ def make_handler(application: FastAPI) -> LambdaHandler:
         return response
 
     return handle
+
+
+def ensure_event_loop() -> None:
+    """Give this thread a usable event loop before Mangum runs the request on it.
+
+    Mangum sets a loop only when the adapter is built, yet asks `asyncio.get_event_loop()` for it on
+    every call; anything that ran `asyncio.run()` in this thread since then has left no current loop
+    (or a closed one), and the invocation would fail with "There is no current event loop".
+    """
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def is_alb_event(event: dict[str, Any]) -> bool:

@@ -93,6 +93,17 @@ def test_package_handler_answers_an_alb_health_check() -> None:
     assert response["isBase64Encoded"] is False
 
 
+def test_package_handler_survives_asyncio_run_in_its_thread() -> None:
+    """asyncio.run() leaves the thread without a current loop; the next invocation must still work."""
+    import asyncio
+
+    from app.lambda_handler import handler
+
+    asyncio.run(asyncio.sleep(0))
+    response = handler(alb_event("GET", "/healthz"), CONTEXT)
+    assert response["statusCode"] == 200
+
+
 def test_alb_event_reaches_the_database(settings: Settings) -> None:
     handler = Mangum(create_app(settings), lifespan="off")
     response = handler(alb_event("GET", "/flights", query={"origin": "LHR", "limit": "5"}), CONTEXT)
