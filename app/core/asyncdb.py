@@ -20,7 +20,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from app.core.config import Settings
-from app.core.db import SecretCredentials, _is_auth_failure, database_url
+from app.core.db import SecretCredentials, _is_auth_failure, database_url, libpq_options
 
 log = logging.getLogger("booking.db")
 
@@ -36,15 +36,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
         "dbname": url.database,
         "user": url.username,
         "password": url.password,
-        "connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
-        "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
-        f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
-        "application_name": "booking-api",
-        "keepalives": 1,
-        "keepalives_idle": 30,
-        "keepalives_interval": 10,
-        "keepalives_count": 3,
-        "tcp_user_timeout": settings.DB_STATEMENT_TIMEOUT_MS + 5000,
+        **libpq_options(settings),
         "sslmode": url.query.get("sslmode", settings.DB_SSLMODE),
         "autocommit": True,
     }

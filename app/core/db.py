@@ -122,11 +122,9 @@ def _is_auth_failure(exc: BaseException) -> bool:
     return "password authentication failed" in str(exc)
 
 
-def make_engine(settings: Settings, *, poolclass: type[sa.pool.Pool] | None = None) -> Engine:
-    url = database_url(settings)
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    connect_args: dict[str, Any] = {
+def libpq_options(settings: Settings) -> dict[str, Any]:
+    """libpq parameters of every PostgreSQL connection, the sync engine's and the async pool's."""
+    return {
         "connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
         # Bounded statements and lock waits: a stuck query becomes a 503, not a hung request.
         "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
@@ -140,6 +138,13 @@ def make_engine(settings: Settings, *, poolclass: type[sa.pool.Pool] | None = No
         "keepalives_count": 3,
         "tcp_user_timeout": settings.DB_STATEMENT_TIMEOUT_MS + 5000,
     }
+
+
+def make_engine(settings: Settings, *, poolclass: type[sa.pool.Pool] | None = None) -> Engine:
+    url = database_url(settings)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    connect_args = libpq_options(settings)
     if "sslmode" not in url.query:
         connect_args["sslmode"] = settings.DB_SSLMODE
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "connect_args": connect_args}
