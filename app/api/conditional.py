@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 
 from fastapi import Request, Response, status
-from pydantic import BaseModel
 
 
 def etag_for(body: bytes) -> str:
@@ -47,8 +46,3 @@ def conditional_bytes(request: Request, body: bytes) -> Response:
     if code == status.HTTP_304_NOT_MODIFIED:
         return Response(status_code=code, headers=headers)
     return Response(content, media_type="application/json", headers=headers)
-
-
-def conditional_json(request: Request, model: BaseModel) -> Response:
-    """`model` as JSON, conditionally (see `conditional`)."""
-    return conditional_bytes(request, model.model_dump_json().encode())
