@@ -279,8 +279,9 @@ def test_readyz_and_one_booking(task: RunningTask, pg_server: PgServer) -> None:
     assert ssl is not None and ssl[0] is True
 
     admin_email, admin_password = f"ops-{uuid.uuid4().hex[:6]}@example.com", secrets.token_urlsafe(12)
+    # `--password=…`: a random password may start with "-", which argparse would read as an option.
     created = task.exec(
-        "python", "-m", "app", "create-admin", "--email", admin_email, "--password", admin_password
+        "python", "-m", "app", "create-admin", "--email", admin_email, f"--password={admin_password}"
     )
     assert created.returncode == 0, created.stdout + created.stderr
     with httpx.Client(base_url=task.base_url, timeout=15) as client:
