@@ -287,8 +287,13 @@ def sql_flights(pg: PgServer, database: str, template: int, count: int) -> int:
             "AND column_name <> 'id' ORDER BY ordinal_position"
         )]
         names = ", ".join(columns)
+        # (number, departure_at) is unique (migration 0002): each copy departs a minute later.
+        select = ", ".join(
+            "departure_at + make_interval(mins => generate_series)" if c == "departure_at" else c
+            for c in columns
+        )
         ids = [row[0] for row in conn.execute(
-            f"INSERT INTO flights ({names}) SELECT {names} FROM flights, generate_series(1, %s) "
+            f"INSERT INTO flights ({names}) SELECT {select} FROM flights, generate_series(1, %s) "
             "WHERE id = %s ORDER BY generate_series RETURNING id", (count, template),
         )]
     ids.sort()
