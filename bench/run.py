@@ -287,9 +287,9 @@ def sql_flights(pg: PgServer, database: str, template: int, count: int) -> int:
             "AND column_name <> 'id' ORDER BY ordinal_position"
         )]
         names = ", ".join(columns)
-        # (number, departure_at) is unique (migration 0002): each copy departs a minute later.
+        # (number, departure_at) is unique (migration 0002): each copy departs and arrives a minute later.
         select = ", ".join(
-            "departure_at + make_interval(mins => generate_series)" if c == "departure_at" else c
+            f"{c} + make_interval(mins => generate_series)" if c in ("departure_at", "arrival_at") else c
             for c in columns
         )
         ids = [row[0] for row in conn.execute(
