@@ -45,6 +45,15 @@ DOCKER_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 Architecture = Literal["arm64", "x86_64"]
 ARCHITECTURES: tuple[Architecture, ...] = ("arm64", "x86_64")
 
+# Where the API runs: ECS Fargate tasks, or a Lambda function built from the same image (issue 14).
+Runtime = Literal["fargate", "lambda"]
+RUNTIMES: tuple[Runtime, ...] = ("fargate", "lambda")
+
+# What sits in front of a Lambda function: the ALB (Lambda target group; WAF, HTTPS listener) or an API
+# Gateway HTTP API (no ALB, no NAT; non-prod only).
+FrontDoor = Literal["alb", "httpApi"]
+FRONT_DOORS: tuple[FrontDoor, ...] = ("alb", "httpApi")
+
 # How the VPC's private subnets reach the internet: not at all, through one NAT gateway, or one per AZ.
 NatGateways = Literal["none", "single", "perAz"]
 NAT_GATEWAY_CHOICES: tuple[NatGateways, ...] = ("none", "single", "perAz")

@@ -4,6 +4,7 @@ from stacks.settings._base import ConfigError, Section
 from stacks.settings.database import DatabaseSettings
 from stacks.settings.https import HttpsSettings
 from stacks.settings.image import ImageSettings
+from stacks.settings.lambda_ import LambdaSettings
 from stacks.settings.load_balancer import LoadBalancerSettings
 from stacks.settings.network import NetworkSettings
 from stacks.settings.service import FARGATE_MEMORY_BY_CPU, ServiceSettings
@@ -15,6 +16,7 @@ __all__ = [
     "DatabaseSettings",
     "HttpsSettings",
     "ImageSettings",
+    "LambdaSettings",
     "LoadBalancerSettings",
     "Names",
     "NetworkSettings",

@@ -1,10 +1,10 @@
-"""`booking:service`: the Fargate task size, how many tasks run and how they scale."""
+"""`booking:service`: the runtime (Fargate or Lambda); the Fargate task size, task count and scaling."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.types import ARCHITECTURES, Architecture
+from components.types import ARCHITECTURES, RUNTIMES, Architecture, Runtime
 from stacks.settings._base import Section
 from stacks.settings.retention import retention_days
 
@@ -60,6 +60,8 @@ class ServiceSettings:
     requests_per_target: int
     wait_for_steady_state: bool
     fail_on_rollback: bool
+    runtime: Runtime = "fargate"
+    """fargate or lambda; with lambda the Fargate keys above are ignored and `booking:lambda` applies."""
 
 
 def parse_service(raw: object) -> ServiceSettings:
@@ -85,6 +87,7 @@ def parse_service(raw: object) -> ServiceSettings:
             "requestsPerTarget",
             "waitForSteadyState",
             "failOnRollback",
+            "runtime",
         ],
     )
     cpu = s.integer("cpu", 256)
@@ -146,4 +149,5 @@ def parse_service(raw: object) -> ServiceSettings:
         requests_per_target=s.integer("requestsPerTarget", 500, minimum=1, maximum=100000),
         wait_for_steady_state=wait,
         fail_on_rollback=fail_on_rollback,
+        runtime=s.choice("runtime", RUNTIMES, "fargate"),
     )

@@ -27,6 +27,7 @@ from stacks.settings.alarms import AlarmSettings, parse_alarms
 from stacks.settings.database import DatabaseSettings, parse_database
 from stacks.settings.https import HttpsSettings, parse_https
 from stacks.settings.image import ImageSettings, parse_image
+from stacks.settings.lambda_ import LambdaSettings, check_lambda, parse_lambda
 from stacks.settings.load_balancer import LoadBalancerSettings, parse_load_balancer
 from stacks.settings.network import NetworkSettings, parse_network
 from stacks.settings.notifications import NotificationSettings, parse_notifications
@@ -44,6 +45,7 @@ SECTIONS = (
     "notifications",
     "alarms",
     "waf",
+    "lambda",
 )
 REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
 STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -65,6 +67,8 @@ class Names:
     cluster: str
     service: str
     log_group: str
+    function: str = ""
+    """The Lambda function (runtime lambda), `<project>-<stack>-api`; its alias is `live`."""
 
 
 def derive_names(project: str, stack: str, container_port: int) -> Names:
@@ -78,6 +82,7 @@ def derive_names(project: str, stack: str, container_port: int) -> Names:
         cluster=base,
         service="api",
         log_group=f"/ecs/{base}/api",
+        function=f"{base}-api",
     )
 
 
@@ -97,6 +102,8 @@ class StackSettings:
     notifications: NotificationSettings
     alarms: AlarmSettings = dataclasses.field(default_factory=AlarmSettings)
     waf: WafSettings | None = None
+    lambda_: LambdaSettings | None = None
+    """The function's settings with `service.runtime: lambda`; None with Fargate."""
 
     @property
     def is_prod(self) -> bool:
@@ -171,6 +178,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
     alarms = parse_alarms(section("alarms"))
     is_prod = stack in PROD_STACKS
     waf = parse_waf(section("waf"), is_prod=is_prod)
+    lambda_ = parse_lambda(section("lambda"), runtime=service.runtime)
     if database.monitoring_interval_seconds is None:
         # Enhanced Monitoring (OS metrics every minute) is on in prod unless the config says 0.
         database = dataclasses.replace(database, monitoring_interval_seconds=60 if is_prod else 0)
@@ -201,7 +209,9 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
         notifications=notifications,
         alarms=alarms,
         waf=waf,
+        lambda_=lambda_,
     )
+    check_lambda(settings)
     if settings.is_prod:
         check_prod(settings)
     return settings
@@ -253,7 +263,8 @@ def check_prod(settings: StackSettings) -> None:
             "service",
             "minCount",
             settings.service.min_count,
-            settings.service.min_count >= 2,
+            # Fargate keys are ignored with Lambda, which runs as many environments as requests.
+            settings.service.min_count >= 2 or settings.lambda_ is not None,
             "must be at least 2 for the prod stack",
         ),
         (

@@ -24,7 +24,7 @@ RETENTION = (
 )
 SECTIONS = (
     "booking:network, booking:service, booking:loadBalancer, booking:database, booking:image, "
-    "booking:https, booking:notifications, booking:alarms, booking:waf"
+    "booking:https, booking:notifications, booking:alarms, booking:waf, booking:lambda"
 )
 
 # (stack, config overrides, exact error)
