@@ -17,6 +17,8 @@ import yaml
 
 from stacks.plan.model import Plan, plan_stack
 from stacks.plan.render import as_json, diff, mermaid, replace_diagram_block, text
+from stacks.plan.runtimes import compare as compare_runtimes
+from stacks.plan.runtimes import render as runtimes_text
 
 ARCHITECTURE_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "architecture.md"
 
@@ -46,6 +48,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="read Pulumi.<STACK>.yaml instead of the stack's own file (plan a stack before creating it)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--no-runtimes",
+        action="store_true",
+        help="skip the Fargate/Lambda comparison (idle and busy month; runs the program once more)",
+    )
     parser.add_argument("--mermaid", action="store_true", help="print the component diagram (Mermaid)")
     parser.add_argument(
         "--write-docs",
@@ -88,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(document, indent=2, default=str))
     else:
         print(text(plan), end="")
+        if not args.no_runtimes and plan.error is None:
+            rows = compare_runtimes(args.stack, dict(args.set), config_stack=args.config_from, known=plan.run)
+            print()
+            print("\n".join(runtimes_text(args.stack, rows)))
         if other is not None:
             if other.error is not None:
                 print(f"\n{other.stack}: the program FAILED:\n{other.error}")

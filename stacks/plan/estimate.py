@@ -18,11 +18,19 @@ from policies.invariants import (
     ResourceRecord,
 )
 from stacks.plan import cost
+from stacks.plan import traffic as api
 from stacks.plan.cost import CostLine, CostReport, PriceTable, UnpricedError
 from stacks.plan.summary import Context
+from stacks.plan.traffic import Traffic
+
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+PROVISIONED_CONCURRENCY = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
+HTTP_API = "aws:apigatewayv2/api:Api"
 
 
-def _fargate_lines(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> list[CostLine]:
+def _fargate_lines(
+    ctx: Context, table: PriceTable, component: Mapping[str, str], traffic: Traffic | None
+) -> list[CostLine]:
     lines: list[CostLine] = []
     inv = ctx.inventory
     targets = inv.of_type("aws:appautoscaling/target:Target")
@@ -66,7 +74,7 @@ def _fargate_lines(ctx: Context, table: PriceTable, component: Mapping[str, str]
             )
         )
         if emf_namespace(task.props.get("containerDefinitions")):
-            lines += _emf_lines(svc, component[svc.urn], desired, maximum, table)
+            lines += _emf_lines(svc, component[svc.urn], desired, maximum, table, traffic)
     return lines
 
 
@@ -84,22 +92,39 @@ def emf_namespace(container_definitions: Any) -> str | None:
     return None
 
 
+def emf_metrics(table: PriceTable, runtime: str, traffic: Traffic | None) -> int:
+    a = table.assumptions
+    business = len(metric_catalogue.BUSINESS)
+    metrics = cost.custom_metrics_count(
+        business, int(a["emf_measured_routes"]), int(a["emf_status_classes_per_route"])
+    )
+    return metrics if traffic is None else api.emf_metric_count(runtime, traffic, business, metrics)
+
+
 def _emf_lines(
-    svc: ResourceRecord, component: str, desired: int, maximum: int, table: PriceTable
+    svc: ResourceRecord,
+    component: str,
+    desired: int,
+    maximum: int,
+    table: PriceTable,
+    traffic: Traffic | None,
 ) -> list[CostLine]:
     a = table.assumptions
-    metrics = cost.custom_metrics_count(
-        len(metric_catalogue.BUSINESS), int(a["emf_measured_routes"]), int(a["emf_status_classes_per_route"])
-    )
+    metrics = emf_metrics(table, "fargate", traffic)
     gb = float(a["emf_log_gb_per_task"])
-    return [
+    lines = [
         CostLine(
             svc.urn,
             svc.name,
             component,
             f"CloudWatch custom metrics from the API's EMF records: {metrics}",
             cost.custom_metrics_monthly(metrics, table),
-        ),
+        )
+    ]
+    if traffic is not None:
+        return lines  # the records are part of the API's log volume under a given traffic
+    return [
+        *lines,
         CostLine(
             svc.urn,
             svc.name,
@@ -139,10 +164,15 @@ def _public_ipv4_of_lb(lb: ResourceRecord) -> int:
     return len(lb.props.get("subnets") or lb.props.get("subnetMappings") or [])
 
 
-def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> CostReport:
+def estimate(
+    ctx: Context, table: PriceTable, component: Mapping[str, str], traffic: Traffic | None = None
+) -> CostReport:
+    """The monthly cost; `traffic` None is a typical month of the price table's assumptions."""
     inv = ctx.inventory
-    lines: list[CostLine] = _fargate_lines(ctx, table, component)
+    lines: list[CostLine] = _fargate_lines(ctx, table, component, traffic)
     warnings: list[str] = []
+    api_functions = _api_functions(ctx)
+    api_urns = {f.urn for f in api_functions}
 
     def add(record: ResourceRecord, item: str, monthly: float) -> None:
         lines.append(CostLine(record.urn, record.name, component[record.urn], item, monthly))
@@ -152,9 +182,16 @@ def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> C
         add(nat, f"NAT gateway 730 h + {gb} GB processed", cost.nat_gateway_monthly(table))
     for eip in inv.of_type("aws:ec2/eip:Eip"):
         add(eip, "public IPv4 address (Elastic IP)", cost.public_ipv4_monthly(1, table))
+    lambda_targets = any(
+        tg.props.get("targetType") == "lambda" for tg in inv.of_type("aws:lb/targetGroup:TargetGroup")
+    )
     for lb in inv.of_type(*LOAD_BALANCER_TYPES):
-        lcu = table.assumptions["alb_average_lcu"]
-        add(lb, f"ALB 730 h + {lcu} LCU average", cost.alb_monthly(table))
+        alb_table = table
+        if traffic is not None:
+            lcu_avg = api.alb_lcu(traffic, table, lambda_targets=lambda_targets)
+            alb_table = table.with_assumptions(alb_average_lcu=round(lcu_avg, 4))
+        lcu = alb_table.assumptions["alb_average_lcu"]
+        add(lb, f"ALB 730 h + {lcu:g} LCU average", cost.alb_monthly(alb_table))
         addresses = _public_ipv4_of_lb(lb)
         if addresses:
             add(
@@ -194,9 +231,14 @@ def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> C
     secrets = inv.of_type("aws:secretsmanager/secret:Secret")
     for secret in secrets:
         add(secret, "Secrets Manager secret", cost.secrets_monthly(1, table))
+    api_log_groups = {f"/aws/lambda/{f.props.get('name')}" for f in api_functions}
     for group in inv.of_type("aws:cloudwatch/logGroup:LogGroup"):
         kind = _log_kind(group, component[group.urn])
         gb = float(table.assumptions["log_ingested_gb"][kind])
+        if group.props.get("name") in api_log_groups:
+            kind, gb = "service", api.api_log_gb("lambda", traffic or api.busy(table), table)
+        elif traffic is not None and kind == "service":
+            gb = api.api_log_gb("fargate", traffic, table)
         add(
             group,
             f"log ingestion {gb:g} GB ({kind.replace('_', ' ')})",
@@ -218,7 +260,10 @@ def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> C
         add(bucket, f"S3 storage {table.assumptions['s3_stored_gb']} GB", cost.s3_monthly(table))
     for key in inv.of_type("aws:kms/key:Key"):
         add(key, "KMS customer managed key", cost.kms_monthly(1, table))
-    for function in inv.of_type("aws:lambda/function:Function"):
+    lines += _api_lines(ctx, table, component, traffic or api.busy(table), api_functions)
+    for function in inv.of_type(LAMBDA_FUNCTION):
+        if function.urn in api_urns:
+            continue
         memory = float(function.props.get("memorySize") or 128)
         archs = function.props.get("architectures") or ["x86_64"]
         add(
@@ -242,8 +287,71 @@ def estimate(ctx: Context, table: PriceTable, component: Mapping[str, str]) -> C
     return CostReport(tuple(lines), tuple(assumption_lines(table)), tuple(warnings))
 
 
+def _api_functions(ctx: Context) -> list[ResourceRecord]:
+    """The API's function(s): the container-image ones (the notifier is a zip package)."""
+    return [f for f in ctx.inventory.of_type(LAMBDA_FUNCTION) if f.props.get("packageType") == "Image"]
+
+
+def _api_lines(
+    ctx: Context,
+    table: PriceTable,
+    component: Mapping[str, str],
+    traffic: Traffic,
+    functions: list[ResourceRecord],
+) -> list[CostLine]:
+    lines: list[CostLine] = []
+
+    def add(record: ResourceRecord, item: str, monthly: float) -> None:
+        lines.append(CostLine(record.urn, record.name, component[record.urn], item, monthly))
+
+    provisioned: dict[str, int] = {}
+    for config in ctx.inventory.of_type(PROVISIONED_CONCURRENCY):
+        function = ctx.lookup(config.props.get("functionName"))
+        count = int(config.props.get("provisionedConcurrentExecutions") or 0)
+        if function is None:
+            continue
+        provisioned[function.urn] = provisioned.get(function.urn, 0) + count
+        memory = float(function.props.get("memorySize") or 128)
+        arch = str((function.props.get("architectures") or ["x86_64"])[0])
+        add(
+            config,
+            f"Lambda provisioned concurrency {count} x {memory:g} MB {arch}, 730 h",
+            api.provisioned_concurrency_monthly(count, memory, arch, table),
+        )
+    per_month = traffic.per_month(table)
+    for function in functions:
+        memory = float(function.props.get("memorySize") or 128)
+        arch = str((function.props.get("architectures") or ["x86_64"])[0])
+        on_pc = provisioned.get(function.urn, 0) > 0
+        ms = table.assumptions["api_traffic"]["mean_duration_ms"]
+        add(
+            function,
+            f"Lambda API {per_month:,.0f} requests x {ms} ms x {memory:g} MB {arch}"
+            + (" on provisioned concurrency" if on_pc else " + cold starts' init"),
+            api.lambda_requests_monthly(traffic, table)
+            + api.lambda_duration_monthly(memory, arch, traffic, table, provisioned=on_pc),
+        )
+        variables = (function.props.get("environment") or {}).get("variables") or {}
+        if variables.get("METRICS_NAMESPACE"):
+            metrics = emf_metrics(table, "lambda", traffic)
+            add(
+                function,
+                f"CloudWatch custom metrics from the API's EMF records: {metrics}",
+                cost.custom_metrics_monthly(metrics, table),
+            )
+    for http_api in ctx.inventory.of_type(HTTP_API):
+        if http_api.props.get("protocolType") == "HTTP":
+            add(
+                http_api,
+                f"API Gateway HTTP API {per_month:,.0f} requests",
+                api.http_api_monthly(traffic, table),
+            )
+    return lines
+
+
 def assumption_lines(table: PriceTable) -> list[str]:
     a = table.assumptions
+    t = a["api_traffic"]
     logs = ", ".join(f"{k.replace('_', ' ')} {v:g} GB" for k, v in a["log_ingested_gb"].items())
     return [
         f"{a['hours_per_month']:g} hours per month; list prices, no free tier, Savings Plans or reservations",
@@ -259,6 +367,10 @@ def assumption_lines(table: PriceTable) -> list[str]:
         f"{a['emf_status_classes_per_route']} status classes) + the business counters; "
         f"{a['emf_log_gb_per_task']:g} GB of EMF records per task",
         f"ECR {a['ecr_stored_gb']:g} GB, S3 {a['s3_stored_gb']:g} GB stored",
-        f"Lambda {a['lambda_invocations']} invocations, SNS {a['sns_publishes']} publishes and "
+        f"the API's traffic (Lambda requests, HTTP API, its log volume; ALB LCUs in the runtime comparison): "
+        f"{t['busy_requests_per_day']:,} requests/day of {t['mean_duration_ms']} ms, "
+        f"{t['request_bytes']} + {t['response_bytes']} bytes, "
+        f"{t['lambda_cold_starts_per_day']} cold starts a day ({t['note']})",
+        f"Lambda (notifier) {a['lambda_invocations']} invocations, SNS {a['sns_publishes']} publishes and "
         f"{a['sns_emails']} e-mails, SQS {a['sqs_requests']} requests per month (near zero, shown)",
     ]

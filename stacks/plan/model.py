@@ -23,6 +23,7 @@ from stacks.plan.cost import CostReport, PriceTable
 from stacks.plan.edges import STACK_GROUP, Edge, edges
 from stacks.plan.estimate import estimate
 from stacks.plan.summary import Context, settings_of
+from stacks.plan.traffic import Traffic
 
 COMPONENT_PREFIX = "booking:components:"
 # Other resources refer to these by name rather than ARN (metric dimensions, ECS deployment alarms).
@@ -85,6 +86,8 @@ class Plan:
     edges: tuple[Edge, ...] = field(default_factory=tuple)
     references: Mapping[str, str] = field(default_factory=dict)
     """Physical id or ARN → logical name, to compare inputs across stacks."""
+    run: OfflineRun | None = field(default=None, compare=False, repr=False)
+    """The offline run the plan was built from (to cost it again, e.g. under other traffic)."""
 
     @property
     def failed(self) -> bool:
@@ -142,7 +145,7 @@ def component_labels(resources: Iterable[DeclaredResource]) -> dict[str, str]:
 
 
 # --- the plan ------------------------------------------------------------------------------------------
-def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
+def build_plan(run: OfflineRun, table: PriceTable | None = None, traffic: Traffic | None = None) -> Plan:
     region = region_of(run)
     by_urn = {r.urn: r for r in run.resources}
     labels = component_labels(run.resources)
@@ -153,7 +156,7 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
         )
     )
     if run.error is not None:
-        return Plan(run.stack, region, run.error, components, (), run.outputs, None, None)
+        return Plan(run.stack, region, run.error, components, (), run.outputs, None, None, run=run)
     recs = records(run)
     inventory = Inventory(recs)
     by_arn = {}
@@ -173,7 +176,7 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
         if not rec.type.startswith(COMPONENT_PREFIX) and not rec.type.startswith("pulumi:providers:")
     )
     report = evaluate(inventory, run.stack)
-    costs = estimate(ctx, table or cost.load_prices(), component)
+    costs = estimate(ctx, table or cost.load_prices(), component, traffic)
     references = {**{i: r.name for i, r in inventory.by_id.items()}, **{a: r.name for a, r in by_arn.items()}}
     return Plan(
         run.stack,
@@ -186,6 +189,7 @@ def build_plan(run: OfflineRun, table: PriceTable | None = None) -> Plan:
         costs,
         tuple(edges(ctx, component)),
         references,
+        run=run,
     )
 
 
