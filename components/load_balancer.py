@@ -1,5 +1,8 @@
 """LoadBalancer: internet-facing ALB, the API's target group and the listeners.
 
+The target group holds Fargate tasks (`target_type="ip"`) or the API's Lambda alias (`"lambda"`, registered
+by `components/lambda_target.py`); listeners, the HTTPS redirect and the `/metrics` block are the same.
+
 HTTP forwards to the API, or, once `https.certificateArn` is set, redirects to an HTTPS listener with a
 TLS 1.3 policy. In prod the ALB is deletion-protected and writes access logs to a private, encrypted S3
 bucket that expires them.
@@ -8,7 +11,7 @@ bucket that expires them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +26,13 @@ HEALTH_CHECK_PATH = "/healthz"
 # Served by the app for in-VPC scrapers only; the ALB answers 404 for them.
 PRIVATE_PATHS = ("/metrics", "/metrics/*")
 ACCESS_LOG_PREFIX = "alb"
+
+TargetType = Literal["ip", "lambda"]
+# ELB user guide, "Health checks for your target groups": for target type `lambda` the defaults are a
+# 35 s interval and a 30 s timeout (5 s / 30 s for ip); health checks of Lambda targets are off by default
+# ("Lambda functions as targets", "Enable health checks") and each one is a billed invocation.
+LAMBDA_HEALTH_CHECK_INTERVAL_SECONDS = 35
+LAMBDA_HEALTH_CHECK_TIMEOUT_SECONDS = 30
 
 # Regions launched before August 2022 deliver ALB access logs from a regional ELB account; newer
 # regions use the log delivery service principal.
@@ -105,6 +115,65 @@ class LoadBalancerArgs:
     health_check_interval_seconds: int = 10
     health_check_timeout_seconds: int = 5
     unhealthy_threshold: int = 2
+    target_type: TargetType = "ip"
+    """`lambda`: the target group takes one Lambda function (alias) instead of task IPs."""
+    lambda_health_checks: bool = False
+    """Lambda targets only: invoke `/healthz` every 35 s (a billed invocation each, per ALB node); off
+    by default, as AWS has it: there is no task to replace, and a failing check changes nothing but DNS
+    failover, which this stack does not use."""
+
+
+def target_group_shape(args: LoadBalancerArgs) -> dict[str, Any]:
+    """The target group's arguments for its target type (pure, so the lambda/ip split is tested plainly).
+
+    ip: port, protocol, VPC, deregistration delay and an always-on health check of `/healthz`.
+    lambda: none of port, protocol or VPC apply (pulumi-aws `TargetGroup`: "Does not apply when
+    `target_type` is `lambda`"); `deregistration_delay.timeout_seconds` "is not supported" for a Lambda
+    target (ELB API reference, TargetGroupAttribute); health checks only if asked for, and then without a
+    protocol ("Cannot be specified when the `target_type` is `lambda`").
+    """
+    if args.target_type == "ip":
+        return {
+            "target_type": "ip",
+            "vpc_id": args.vpc_id,
+            "protocol": "HTTP",
+            "port": args.container_port,
+            "deregistration_delay": args.deregistration_delay_seconds,
+            "health_check": aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                path=HEALTH_CHECK_PATH,
+                protocol="HTTP",
+                port="traffic-port",
+                matcher="200",
+                interval=args.health_check_interval_seconds,
+                timeout=args.health_check_timeout_seconds,
+                healthy_threshold=2,
+                unhealthy_threshold=args.unhealthy_threshold,
+            ),
+        }
+    # pulumi-aws defaults `health_check.enabled` to true, so "off" is said explicitly.
+    health_check = (
+        aws.lb.TargetGroupHealthCheckArgs(
+            enabled=True,
+            # /healthz never touches the database: a DB blip must not mark the only target unhealthy.
+            path=HEALTH_CHECK_PATH,
+            matcher="200",
+            interval=LAMBDA_HEALTH_CHECK_INTERVAL_SECONDS,
+            timeout=LAMBDA_HEALTH_CHECK_TIMEOUT_SECONDS,
+            healthy_threshold=2,
+            unhealthy_threshold=args.unhealthy_threshold,
+        )
+        if args.lambda_health_checks
+        else aws.lb.TargetGroupHealthCheckArgs(enabled=False)
+    )
+    return {
+        "target_type": "lambda",
+        # Single-value mode (the ALB's default): Mangum answers in the mode the request came in, the API
+        # has no repeated query keys or cookies, and for a repeated scalar key the ALB passes the last
+        # value, which is what FastAPI would pick anyway (docs/lambda-runtime.md).
+        "lambda_multi_value_headers_enabled": False,
+        "health_check": health_check,
+    }
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -121,6 +190,7 @@ class LoadBalancer(pulumi.ComponentResource):
     listener_arn: pulumi.Output[str]
     """The listener that forwards to the API (HTTPS when a certificate is set, else HTTP)."""
     access_log_bucket: pulumi.Output[str] | None
+    target_type: TargetType
     drain_seconds: int
     """How long a stopping target must keep serving until this ALB stops routing to it."""
 
@@ -160,22 +230,7 @@ class LoadBalancer(pulumi.ComponentResource):
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
             name=args.target_group_name,
-            vpc_id=args.vpc_id,
-            target_type="ip",
-            protocol="HTTP",
-            port=args.container_port,
-            deregistration_delay=args.deregistration_delay_seconds,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True,
-                path=HEALTH_CHECK_PATH,
-                protocol="HTTP",
-                port="traffic-port",
-                matcher="200",
-                interval=args.health_check_interval_seconds,
-                timeout=args.health_check_timeout_seconds,
-                healthy_threshold=2,
-                unhealthy_threshold=args.unhealthy_threshold,
-            ),
+            **target_group_shape(args),
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
         )
         forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
@@ -247,6 +302,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.zone_id = alb.zone_id
         self.target_group_arn = target_group.arn
         self.target_group_arn_suffix = target_group.arn_suffix
+        self.target_type = args.target_type
         self.register_outputs(
             {
                 "arn": self.arn,

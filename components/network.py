@@ -4,6 +4,12 @@ Tiers:
 - public: the ALB (and, with `natGateways: none`, the tasks, see `service_subnet_ids`); route to the IGW.
 - private: the tasks; default route through a NAT gateway (one shared, or one per AZ).
 - isolated: the database; only the VPC-local route, no path to or from the internet.
+
+Interface VPC endpoints (`interface_endpoints`, e.g. `("secretsmanager",)`) put AWS service APIs into the
+private subnets, so a Lambda function there reaches them without a NAT gateway (Lambda Developer Guide,
+"Configuring a Lambda function to access resources in a VPC": a VPC-connected function "can't access
+the internet unless your VPC provides access", and "You can use VPC endpoints to connect to AWS services
+from within a VPC without internet access").
 """
 
 from __future__ import annotations
@@ -66,6 +72,19 @@ class NetworkArgs:
     account_id: pulumi.Input[str]
     permissions_boundary: pulumi.Input[str] | None = None
     """The environment's permissions boundary (bootstrap); every role the component creates carries it."""
+    interface_endpoints: tuple[str, ...] = ()
+    """AWS services (`secretsmanager`, `logs`, ...) to reach through interface endpoints in the private
+    subnets, with private DNS, so the SDK's default endpoint names resolve to them."""
+    endpoint_client_security_group_id: pulumi.Input[str] | None = None
+    """Admit HTTPS to the endpoints from this security group only; None: from the whole VPC CIDR."""
+
+
+def endpoint_service_name(region: str, service: str) -> str:
+    """`com.amazonaws.<region>.<service>`: the service name of an AWS service's interface endpoint
+    (AWS PrivateLink guide, "AWS services that integrate with AWS PrivateLink")."""
+    if not service or not all(c.isalnum() or c in ".-" for c in service):
+        raise ValueError(f"not an AWS service endpoint name: {service!r}")
+    return f"com.amazonaws.{region}.{service}"
 
 
 class Network(pulumi.ComponentResource):
@@ -78,6 +97,8 @@ class Network(pulumi.ComponentResource):
     service_assign_public_ip: bool
     """True only with `natGateways: none`: tasks then need a public IP to pull images and reach AWS APIs."""
     flow_log_group_name: pulumi.Output[str]
+    endpoint_security_group_id: pulumi.Output[str] | None
+    interface_endpoint_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("booking:components:Network", name, None, opts)
@@ -222,6 +243,11 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.endpoint_security_group_id = None
+        self.interface_endpoint_ids = {}
+        if args.interface_endpoints:
+            self._interface_endpoints(name, args, vpc, private)
+
         self.vpc_id = vpc.id
         self.public_subnet_ids = [s.id for s in public]
         self.private_subnet_ids = [s.id for s in private]
@@ -237,3 +263,46 @@ class Network(pulumi.ComponentResource):
                 "isolatedSubnetIds": self.isolated_subnet_ids,
             }
         )
+
+    def _interface_endpoints(
+        self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, private: list[aws.ec2.Subnet]
+    ) -> None:
+        """AWS PrivateLink guide, "Access an AWS service using an interface VPC endpoint": the endpoint's
+        security group must allow HTTPS (443) in from the clients; private DNS needs the VPC attributes
+        `enableDnsHostnames` and `enableDnsSupport` (both set on the VPC above) and makes the service's
+        default DNS name resolve to the endpoint's private IPs. No egress rule: security groups are
+        stateful, and the endpoint never opens connections itself."""
+        child = pulumi.ResourceOptions(parent=self)
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            vpc_id=vpc.id,
+            description="Interface VPC endpoints: HTTPS from inside the VPC only",
+            tags={"Name": f"{name}-endpoints"},
+            opts=child,
+        )
+        source = args.endpoint_client_security_group_id
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-in-https",
+            security_group_id=sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to AWS service endpoints",
+            referenced_security_group_id=source,
+            cidr_ipv4=None if source is not None else args.cidr_block,
+            opts=child,
+        )
+        for service in args.interface_endpoints:
+            endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-{service}",
+                vpc_id=vpc.id,
+                service_name=endpoint_service_name(args.region, service),
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private],
+                security_group_ids=[sg.id],
+                tags={"Name": f"{name}-{service}"},
+                opts=child,
+            )
+            self.interface_endpoint_ids[service] = endpoint.id
+        self.endpoint_security_group_id = sg.id

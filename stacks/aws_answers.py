@@ -283,6 +283,27 @@ def resource_answer(region: str, t: str, logical: str, inputs: dict[str, Any]) -
             version="$LATEST",
             sourceCodeHash=_hex(h, length=44),
         )
+    elif t == "aws:apigatewayv2/api:Api":
+        rid = _hex(h, "api", length=10)
+        state.update(
+            arn=f"arn:aws:apigateway:{r}::/apis/{rid}",
+            apiEndpoint=f"https://{rid}.execute-api.{r}.amazonaws.com",
+            executionArn=f"arn:aws:execute-api:{r}:{a}:{rid}",
+        )
+    elif t in ("aws:apigatewayv2/integration:Integration", "aws:apigatewayv2/route:Route"):
+        rid = _hex(h, length=7)
+    elif t == "aws:apigatewayv2/stage:Stage":
+        api, stage = str(inputs.get("apiId", "")), str(inputs.get("name", logical))
+        rid = stage
+        state.update(
+            arn=f"arn:aws:apigateway:{r}::/apis/{api}/stages/{stage}",
+            executionArn=f"arn:aws:execute-api:{r}:{a}:{api}/{stage}",
+            # The $default stage is served at the API's root.
+            invokeUrl=f"https://{api}.execute-api.{r}.amazonaws.com/"
+            + ("" if stage == "$default" else stage),
+        )
+    elif t == "aws:lb/targetGroupAttachment:TargetGroupAttachment":
+        rid = f"{inputs.get('targetGroupArn', '')}-{_hex(h, length=20)}"
     elif t == "aws:lambda/permission:Permission":
         rid = str(inputs.get("statementId") or logical)
     elif t == "aws:kms/key:Key":
