@@ -7,7 +7,12 @@ functions so the Service can list its deployment (rollback) alarms before Monito
 Metric names, dimensions and statistics follow AWS's CloudWatch metric references:
 AWS/ApplicationELB (LoadBalancer = ALB ARN suffix "app/<name>/<id>", TargetGroup = target group ARN suffix
 "targetgroup/<name>/<id>"), AWS/ECS and ECS/ContainerInsights (ClusterName, ServiceName), AWS/RDS
-(DBInstanceIdentifier), AWS/Lambda (FunctionName) and AWS/SQS (QueueName).
+(DBInstanceIdentifier), AWS/Lambda (FunctionName; Resource "<function>:<alias>" for one alias, Lambda
+Developer Guide "Viewing metrics for Lambda functions"), AWS/ApiGateway for HTTP APIs (ApiId, Stage;
+"Monitor CloudWatch metrics for HTTP APIs in API Gateway") and AWS/SQS (QueueName).
+
+The runtime (`fargate` or `lambda`) and the front door (`alb` or `httpApi`) decide which alarms exist:
+`alarm_keys` is the one place that says so.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 
@@ -24,6 +30,12 @@ CONTAINER_INSIGHTS = "ECS/ContainerInsights"
 RDS = "AWS/RDS"
 LAMBDA = "AWS/Lambda"
 SQS = "AWS/SQS"
+API_GATEWAY = "AWS/ApiGateway"
+
+# The same values as the stack settings' runtime and Lambda front door (booking:service.runtime,
+# booking:lambda.frontDoor); components never import stacks, so they are spelled here.
+Runtime = Literal["fargate", "lambda"]
+FrontDoor = Literal["alb", "httpApi"]
 
 # Config key → alarm name suffix. The full name is "<prefix>-<suffix>", e.g. "booking-prod-target-5xx-rate".
 ALARM_SUFFIXES: dict[str, str] = {
@@ -45,7 +57,25 @@ ALARM_SUFFIXES: dict[str, str] = {
     # The API's own metrics (EMF, components/business_metrics.py); noBookings only when enabled.
     "conflictRatio": "seat-conflict-ratio",
     "noBookings": "no-bookings",
+    # runtime lambda: the API function's alias (components/lambda_alarms.py).
+    "functionErrorRate": "function-error-rate",
+    "functionThrottles": "function-throttles",
+    "functionDurationP99": "function-duration-p99",
+    "functionConcurrency": "function-concurrency",
+    # front door httpApi: the API Gateway HTTP API's stage.
+    "api5xxRate": "api-5xx-rate",
+    "apiLatencyP99": "api-latency-p99",
 }
+
+# Which alarms watch what: an alarm exists only where its metric does.
+ALB_ALARM_KEYS = frozenset({"elb5xxRate", "target5xxRate", "targetLatencyP99", "consumedLcus"})
+# Registered-target health and task CPU/memory only exist for ECS tasks: a Lambda target group reports
+# no HealthyHostCount unless health checks are enabled, and a function has no tasks.
+ECS_ALARM_KEYS = frozenset({"unhealthyHosts", "healthyHosts", "serviceCpu", "serviceMemory"})
+LAMBDA_ALARM_KEYS = frozenset(
+    {"functionErrorRate", "functionThrottles", "functionDurationP99", "functionConcurrency"}
+)
+HTTP_API_ALARM_KEYS = frozenset({"api5xxRate", "apiLatencyP99"})
 
 # A bad release shows up as 5xx responses (from the app or from the ALB when tasks die) or as slow
 # responses; these are the alarms that roll an ECS deployment back. Resource alarms (CPU, RDS) are not:
@@ -108,6 +138,14 @@ class AlarmSettings:
     conflict_ratio: AlarmRule = AlarmRule(20, 300, 3, 2, minimum_requests=20)
     # Threshold fixed (fewer than 1 booking); 6 periods of 5 minutes: no booking for 30 minutes.
     no_bookings: AlarmRule = AlarmRule(1, 300, 6, 6)
+    # runtime lambda. Error rate: % of invocations that failed (minimum_requests = invocations).
+    function_error_rate: AlarmRule = AlarmRule(5, 60, 5, 3, minimum_requests=20)
+    function_throttles: AlarmRule = AlarmRule(0, 60, 5, 2)  # throttled requests per period
+    function_duration_p99: AlarmRule = AlarmRule(80, 60, 5, 3)  # % of the function's timeout
+    function_concurrency: AlarmRule = AlarmRule(80, 60, 5, 3)  # % of the reserved concurrency
+    # front door httpApi: as the ALB target alarms.
+    api_5xx_rate: AlarmRule = AlarmRule(5, 60, 5, 3, minimum_requests=20)
+    api_latency_p99: AlarmRule = AlarmRule(1000, 60, 5, 3)  # ms
     business_hours: BusinessHours = BusinessHours()
     # Empty: alarms go to the same people as deployment notifications (see `recipients`).
     emails: tuple[str, ...] = ()
@@ -133,13 +171,36 @@ def alarm_name(prefix: str, key: str) -> str:
     return f"{validate_prefix(prefix)}-{ALARM_SUFFIXES[key]}"
 
 
-def alarm_names(prefix: str, settings: AlarmSettings | None = None) -> dict[str, str]:
-    """Every alarm's name; with `settings`, only the alarms they enable (noBookings is opt-in)."""
-    return {
-        key: alarm_name(prefix, key)
+def alarm_keys(
+    settings: AlarmSettings, runtime: Runtime = "fargate", front_door: FrontDoor = "alb"
+) -> tuple[str, ...]:
+    """The alarms an environment has: those of its runtime and front door that `settings` enable.
+
+    Fargate always sits behind the ALB; `front_door` only matters for the Lambda runtime.
+    """
+    if runtime == "fargate":
+        excluded = LAMBDA_ALARM_KEYS | HTTP_API_ALARM_KEYS
+    elif front_door == "alb":
+        excluded = ECS_ALARM_KEYS | HTTP_API_ALARM_KEYS
+    else:
+        excluded = ECS_ALARM_KEYS | ALB_ALARM_KEYS
+    return tuple(
+        key
         for key in ALARM_SUFFIXES
-        if settings is None or key != "noBookings" or settings.business_hours.enabled
-    }
+        if key not in excluded and (key != "noBookings" or settings.business_hours.enabled)
+    )
+
+
+def alarm_names(
+    prefix: str,
+    settings: AlarmSettings | None = None,
+    *,
+    runtime: Runtime = "fargate",
+    front_door: FrontDoor = "alb",
+) -> dict[str, str]:
+    """Every alarm key's name; with `settings`, only the alarms the environment has (`alarm_keys`)."""
+    keys = ALARM_SUFFIXES if settings is None else alarm_keys(settings, runtime, front_door)
+    return {key: alarm_name(prefix, key) for key in keys}
 
 
 def deployment_alarm_names(prefix: str) -> tuple[str, ...]:
@@ -159,17 +220,59 @@ def arn_partition(region: str) -> str:
     return "aws"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Watched:
-    """What the alarms and the dashboard look at: CloudWatch dimension values of the real resources."""
+    """What the alarms and the dashboard look at: CloudWatch dimension values of the real resources.
 
-    load_balancer: pulumi.Input[str]  # ALB ARN suffix, "app/<name>/<id>"
-    target_group: pulumi.Input[str]  # target group ARN suffix, "targetgroup/<name>/<id>"
-    cluster_name: pulumi.Input[str]
-    service_name: pulumi.Input[str]
+    The runtime follows from what is given: `function_name` + `alias_name` (the API as a Lambda
+    function) or `cluster_name` + `service_name` (ECS on Fargate); the front door from `api_id` + `stage`
+    (an API Gateway HTTP API, Lambda only) or `load_balancer` + `target_group` (the ALB).
+    """
+
+    load_balancer: pulumi.Input[str] | None = None  # ALB ARN suffix, "app/<name>/<id>"
+    target_group: pulumi.Input[str] | None = None  # target group ARN suffix, "targetgroup/<name>/<id>"
+    cluster_name: pulumi.Input[str] | None = None
+    service_name: pulumi.Input[str] | None = None
     db_instance_identifier: pulumi.Input[str]
     notifier_function_name: pulumi.Input[str]
     dead_letter_queue_name: pulumi.Input[str]
+    function_name: pulumi.Input[str] | None = None  # the API function (runtime lambda)
+    alias_name: pulumi.Input[str] | None = None  # the alias the front door invokes, e.g. "live"
+    api_id: pulumi.Input[str] | None = None  # HTTP API id (front door httpApi)
+    stage: pulumi.Input[str] | None = None  # its stage name, e.g. "$default"
+
+    def __post_init__(self) -> None:
+        given = {name for name, value in vars(self).items() if value is not None}
+        if self.runtime == "lambda":
+            _require(
+                given, "lambda", {"function_name", "alias_name"}, forbidden={"cluster_name", "service_name"}
+            )
+            front = ({"api_id", "stage"}, {"load_balancer", "target_group"})
+            if self.front_door == "alb":
+                front = front[::-1]
+            _require(given, f"lambda behind {self.front_door}", front[0], forbidden=front[1])
+        else:
+            _require(
+                given,
+                "fargate",
+                {"load_balancer", "target_group", "cluster_name", "service_name"},
+                forbidden={"alias_name", "api_id", "stage"},
+            )
+
+    @property
+    def runtime(self) -> Runtime:
+        return "lambda" if self.function_name is not None else "fargate"
+
+    @property
+    def front_door(self) -> FrontDoor:
+        return "httpApi" if self.api_id is not None else "alb"
+
+
+def _require(given: set[str], what: str, needed: set[str], *, forbidden: set[str]) -> None:
+    if missing := sorted(needed - given):
+        raise ValueError(f"Watched for {what} needs {', '.join(missing)}")
+    if extra := sorted(forbidden & given):
+        raise ValueError(f"Watched for {what} must not set {', '.join(extra)} (another runtime's resources)")
 
 
 @dataclass(frozen=True)
@@ -212,7 +315,12 @@ class AlarmDefinition:
 
 
 def error_rate_queries(
-    errors: MetricStat, requests: MetricStat, minimum_requests: int, *, errors_outside_requests: bool
+    errors: MetricStat,
+    requests: MetricStat,
+    minimum_requests: int,
+    *,
+    errors_outside_requests: bool,
+    labels: tuple[str, str, str] = ("5xx responses", "Requests", "5xx rate (%)"),
 ) -> tuple[MetricQuery, ...]:
     """Metric math for "percentage of requests answered with a 5xx".
 
@@ -222,13 +330,14 @@ def error_rate_queries(
     RequestCount, which only counts requests for which a target was chosen, so they join the total.
     """
     total = "FILL(requests, 0) + FILL(errors, 0)" if errors_outside_requests else "FILL(requests, 0)"
+    errors_label, requests_label, rate_label = labels
     return (
-        MetricQuery(id="errors", label="5xx responses", metric=errors),
-        MetricQuery(id="requests", label="Requests", metric=requests),
+        MetricQuery(id="errors", label=errors_label, metric=errors),
+        MetricQuery(id="requests", label=requests_label, metric=requests),
         MetricQuery(id="total", label="Requests counted", expression=total),
         MetricQuery(
             id="error_rate",
-            label="5xx rate (%)",
+            label=rate_label,
             expression=f"IF(total >= {minimum_requests}, 100 * FILL(errors, 0) / total, 0)",
             return_data=True,
         ),
@@ -255,3 +364,25 @@ def lcu_rate_queries(load_balancer: pulumi.Input[str], period: int) -> tuple[Met
 def free_storage_threshold_bytes(allocated_storage_gb: int, percent: float) -> float:
     """FreeStorageSpace (bytes) below which `percent` of the allocated storage is left."""
     return allocated_storage_gb * GIB * percent / 100
+
+
+def duration_threshold_ms(timeout_seconds: int, percent: float) -> float:
+    """The Duration (ms) at `percent` of the function's timeout: a p99 above it is close to timing out.
+
+    Lambda's Duration is in milliseconds and cannot exceed the configured timeout (an invocation that
+    reaches it is stopped and counted in Errors), so the alarm must fire below the timeout.
+    """
+    if timeout_seconds < 1:
+        raise ValueError(f"function timeout {timeout_seconds} s is invalid: must be at least 1")
+    return timeout_seconds * 1000 * percent / 100
+
+
+def concurrency_threshold(reserved_concurrency: int, percent: float) -> float:
+    """ConcurrentExecutions at which `percent` of the reserved concurrency is in use (at least 1).
+
+    Reserved concurrency is the function's ceiling: requests beyond it are throttled, so the alarm warns
+    before that ("GreaterThanOrEqualToThreshold": 100% means "at the ceiling").
+    """
+    if reserved_concurrency < 1:
+        raise ValueError(f"reserved concurrency {reserved_concurrency} is invalid: must be at least 1")
+    return max(1.0, reserved_concurrency * percent / 100)

@@ -8,6 +8,7 @@ in `components/dashboard.py`; this file owns the topic, its key and policies, an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -119,11 +120,26 @@ class MonitoringArgs:
     alarm_emails: tuple[str, ...]
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     key_deletion_window_days: int = 30
+    # Runtime lambda only (watched.function_name set): the duration alarm fires at a share of the timeout,
+    # the concurrency alarm at a share of the reserved concurrency.
+    function_timeout_seconds: int | None = None
+    function_reserved_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         validate_prefix(self.name_prefix)
         if self.min_healthy_hosts < 1:
             raise ValueError(f"min_healthy_hosts = {self.min_healthy_hosts} is invalid: must be at least 1")
+        function_limits = (self.function_timeout_seconds, self.function_reserved_concurrency)
+        if self.watched.runtime == "lambda":
+            if None in function_limits:
+                raise ValueError(
+                    "watching a Lambda function needs function_timeout_seconds and "
+                    "function_reserved_concurrency (the duration and concurrency alarms' scale)"
+                )
+        elif function_limits != (None, None):
+            raise ValueError(
+                "function_timeout_seconds/function_reserved_concurrency are for the lambda runtime"
+            )
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -182,33 +198,32 @@ class Monitoring(pulumi.ComponentResource):
                 lambda gb: free_storage_threshold_bytes(int(gb), percent)
             ),
             metrics_namespace=args.metrics_namespace,
+            function_timeout_seconds=args.function_timeout_seconds,
+            function_reserved_concurrency=args.function_reserved_concurrency,
         )
         alarms = {
             definition.key: self._alarm(name, definition, topic.arn, topic_policy)
             for definition in definitions
         }
 
-        watched = args.watched
+        # Resolve every watched value (None stays None) so the dashboard body is plain JSON.
+        watched_fields = {f.name: getattr(args.watched, f.name) for f in dataclasses.fields(Watched)}
         body = pulumi.Output.all(
-            watched.load_balancer,
-            watched.target_group,
-            watched.cluster_name,
-            watched.service_name,
-            watched.db_instance_identifier,
-            watched.notifier_function_name,
-            watched.dead_letter_queue_name,
+            pulumi.Output.all(**watched_fields),
             args.region,
             args.app_log_group_name,
             pulumi.Output.all(*[alarm.arn for alarm in alarms.values()]),
         ).apply(
             lambda v: json.dumps(
                 dashboard_body(
-                    Watched(*v[:7]),
-                    region=v[7],
-                    app_log_group_name=v[8],
-                    alarm_arns=v[9],
+                    Watched(**v[0]),
+                    region=v[1],
+                    app_log_group_name=v[2],
+                    alarm_arns=v[3],
                     min_healthy_hosts=args.min_healthy_hosts,
                     metrics_namespace=args.metrics_namespace,
+                    function_timeout_seconds=args.function_timeout_seconds,
+                    function_reserved_concurrency=args.function_reserved_concurrency,
                 ),
                 sort_keys=True,
             )
@@ -233,7 +248,12 @@ class Monitoring(pulumi.ComponentResource):
         self.alarm_topic_arn = topic.arn
         self.dashboard_name = dashboard.dashboard_name
         self.alarm_names = {key: alarm.name for key, alarm in alarms.items()}
-        self.deployment_alarm_names = deployment_alarm_names(prefix)
+        # ECS rolls a deployment back on these alarms. A Lambda alias has no such hook (that is
+        # CodeDeploy's, which this stack does not use): the release gate (/readyz before the alias
+        # moves, components/lambda_release.py) stops a bad version instead. See docs/operations.md.
+        self.deployment_alarm_names = (
+            deployment_alarm_names(prefix) if args.watched.runtime == "fargate" else ()
+        )
         self.register_outputs(
             {
                 "alarm_topic_arn": self.alarm_topic_arn,

@@ -14,8 +14,8 @@ booking:alarms:
 ```
 
 Each alarm object accepts `threshold` (in the unit listed in `ALARMS`), `periodSeconds`,
-`evaluationPeriods` and `datapointsToAlarm` (M of N: alarm when M of the last N periods breach); the two
-5xx-rate alarms also take `minimumRequests`; `healthyHosts` and `deadLetterQueue` have no threshold (the
+`evaluationPeriods` and `datapointsToAlarm` (M of N: alarm when M of the last N periods breach); the
+rate alarms (5xx rates, functionErrorRate, conflictRatio) also take `minimumRequests`; `healthyHosts` and `deadLetterQueue` have no threshold (the
 service's minimum task count and "any message" are the thresholds).
 
 `conflictRatio` and `noBookings` watch the API's own metrics (EMF, docs/business-metrics.md).
@@ -23,6 +23,10 @@ service's minimum task count and "any message" are the thresholds).
 unless `enabled: true`; it fires when no booking was made in `evaluationPeriods` periods of
 `periodSeconds` inside the business hours `startHourUtc`..`endHourUtc` (UTC, CloudWatch's clock),
 Monday to Friday unless `weekdaysOnly: false`; its threshold is fixed (fewer than one booking).
+
+Which alarms exist depends on the runtime (`components.alarms.alarm_keys`): the `function*` keys only
+with `booking:service.runtime: lambda`, the `api*` keys only with `booking:lambda.frontDoor: httpApi`;
+the others' keys are accepted and unused, so one `booking:alarms` block survives a runtime switch.
 """
 
 from __future__ import annotations
@@ -75,6 +79,14 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec("consumedLcus", "LCUs", (0.1, 100_000)),
     AlarmSpec("conflictRatio", "% of seat claims", (0.1, 100), rate=True),
     AlarmSpec("noBookings", "bookings", None),
+    # runtime lambda (components/lambda_alarms.py); ignored with fargate, as the ECS ones with lambda.
+    AlarmSpec("functionErrorRate", "% of invocations", (0.1, 100), rate=True),
+    AlarmSpec("functionThrottles", "throttled requests", (0, 100_000)),
+    AlarmSpec("functionDurationP99", "% of booking:lambda.timeoutSeconds", (1, 100)),
+    AlarmSpec("functionConcurrency", "% of booking:lambda.reservedConcurrency", (1, 100)),
+    # front door httpApi; ignored behind the ALB.
+    AlarmSpec("api5xxRate", "% of requests", (0.1, 100), rate=True),
+    AlarmSpec("apiLatencyP99", "ms", (10, 60_000)),
 )
 
 SPECS: dict[str, AlarmSpec] = {spec.key: spec for spec in ALARMS}
@@ -99,6 +111,12 @@ FIELD_BY_KEY: dict[str, str] = {
     "consumedLcus": "consumed_lcus",
     "conflictRatio": "conflict_ratio",
     "noBookings": "no_bookings",
+    "functionErrorRate": "function_error_rate",
+    "functionThrottles": "function_throttles",
+    "functionDurationP99": "function_duration_p99",
+    "functionConcurrency": "function_concurrency",
+    "api5xxRate": "api_5xx_rate",
+    "apiLatencyP99": "api_latency_p99",
 }
 
 DEFAULTS = AlarmSettings()
