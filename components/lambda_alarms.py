@@ -40,8 +40,10 @@ from components.alarms import (
 )
 
 
-def alias_resource(function_name: pulumi.Input[str], alias_name: pulumi.Input[str]) -> pulumi.Output[str]:
+def alias_resource(function_name: pulumi.Input[str], alias_name: pulumi.Input[str]) -> pulumi.Input[str]:
     """The `Resource` dimension value of one alias: "<function name>:<alias name>"."""
+    if isinstance(function_name, str) and isinstance(alias_name, str):
+        return f"{function_name}:{alias_name}"
     return pulumi.Output.concat(function_name, ":", alias_name)
 
 

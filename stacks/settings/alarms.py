@@ -15,8 +15,9 @@ booking:alarms:
 
 Each alarm object accepts `threshold` (in the unit listed in `ALARMS`), `periodSeconds`,
 `evaluationPeriods` and `datapointsToAlarm` (M of N: alarm when M of the last N periods breach); the
-rate alarms (5xx rates, functionErrorRate, conflictRatio) also take `minimumRequests`; `healthyHosts` and `deadLetterQueue` have no threshold (the
-service's minimum task count and "any message" are the thresholds).
+rate alarms (5xx rates, functionErrorRate, conflictRatio) also take `minimumRequests`; `healthyHosts`
+and `deadLetterQueue` have no threshold (the service's minimum task count and "any message" are the
+thresholds).
 
 `conflictRatio` and `noBookings` watch the API's own metrics (EMF, docs/business-metrics.md).
 `conflictRatio.minimumRequests` counts seat claims (holds + bookings) per period. `noBookings` is off

@@ -29,3 +29,19 @@ WATCHED_VALUES = {
     "booking-test-deploy-notifier",
     "booking-test-deploy-notifier-dlq",
 }
+
+# The same environment on the Lambda runtime (booking:service.runtime: lambda), behind the ALB and
+# behind an HTTP API (booking:lambda.frontDoor: httpApi).
+FUNCTION = "booking-test-api"
+ALIAS = "live"
+API_ID = "a1b2c3d4e5"
+STAGE = "$default"
+TIMEOUT_SECONDS = 30
+RESERVED_CONCURRENCY = 10
+_SHARED = {
+    "db_instance_identifier": "booking-test-db",
+    "notifier_function_name": "booking-test-deploy-notifier",
+    "dead_letter_queue_name": "booking-test-deploy-notifier-dlq",
+}
+LAMBDA_ALB = Watched(load_balancer=LB, target_group=TG, function_name=FUNCTION, alias_name=ALIAS, **_SHARED)
+LAMBDA_HTTP_API = Watched(function_name=FUNCTION, alias_name=ALIAS, api_id=API_ID, stage=STAGE, **_SHARED)

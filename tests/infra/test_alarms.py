@@ -167,7 +167,7 @@ def test_every_alarm_has_a_definition_with_the_configured_rule() -> None:
         }
     )
     defs = _definitions(settings)
-    # Fargate behind the ALB: every alarm but the Lambda and HTTP API ones (tests/infra/test_lambda_alarms.py).
+    # Fargate behind the ALB: all but the Lambda and HTTP API alarms (tests/infra/test_lambda_alarms.py).
     assert set(defs) == set(ALARM_SUFFIXES) - LAMBDA_ALARM_KEYS - HTTP_API_ALARM_KEYS
     assert defs["serviceCpu"].threshold == 65
     assert defs["serviceCpu"].rule.evaluation_periods == 10
