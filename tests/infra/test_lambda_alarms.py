@@ -53,12 +53,11 @@ def test_each_runtime_and_front_door_has_its_own_alarms() -> None:
     for keys in (fargate, behind_alb, behind_api):
         assert {"databaseConnections", "notifierErrors", "deadLetterQueue", "conflictRatio"} <= keys
     enabled = parse_alarms({"noBookings": {"enabled": True}})
-    everywhere = set().union(
-        *(
-            alarm_keys(enabled, r, f)
-            for r, f in [("fargate", "alb"), ("lambda", "alb"), ("lambda", "httpApi")]
-        )
-    )
+    everywhere = {
+        *alarm_keys(enabled, "fargate"),
+        *alarm_keys(enabled, "lambda", "alb"),
+        *alarm_keys(enabled, "lambda", "httpApi"),
+    }
     assert everywhere == set(ALARM_SUFFIXES)
 
 
