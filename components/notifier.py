@@ -1,4 +1,8 @@
-"""DeployNotifier: ECS deployment events -> EventBridge -> Lambda (lambda/deploy_notifier) -> SNS -> e-mail.
+"""DeployNotifier: deployment events -> EventBridge -> Lambda (lambda/deploy_notifier) -> SNS -> e-mail.
+
+Which events depend on the runtime: ECS deployment / service action events for Fargate, the release
+gate's own "Lambda Release State Change" events (source `booking.release`) for Lambda. Either way one
+rule feeds the same function, topic and dead-letter queue, and the e-mails look alike.
 
 Encryption choices (why these keys):
 - SNS topic: the AWS managed key `alias/aws/sns`. Only the Lambda publishes here, with its own role in this
@@ -18,12 +22,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_policies import Statement, assume_role_policy, document, statement
+from components.notifier_policies import (
+    dead_letter_queue_policy,
+    event_pattern,
+    failures_filter_policy,
+    function_policy,
+    lambda_assume_role_policy,
+    release_event_pattern,
+)
 from components.types import EmailSubscription
 
 LAMBDA_SOURCE_DIR = Path(__file__).resolve().parents[1] / "lambda" / "deploy_notifier"
@@ -32,10 +43,8 @@ LAMBDA_SOURCE_DIR = Path(__file__).resolve().parents[1] / "lambda" / "deploy_not
 # DeploymentCheck for `pulumi up` (`lambda` is a Python keyword, so the components cannot import from the
 # Lambda's folder; the Lambda imports from here instead, and nothing is copied by hand).
 SHARED_MODULES = (Path(__file__).resolve().parent / "deployment_record.py",)
-DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
-SERVICE_ACTION_DETAIL_TYPE = "ECS Service Action"
-# What "failures" subscribers receive: failed deployments, rollbacks and WARN/ERROR service actions.
-FAILURE_SEVERITIES = ("warning", "error")
+# The runtimes whose deployments the notifier reports (booking:service.runtime).
+NotifierRuntime = Literal["fargate", "lambda"]
 SNS_KEY = "alias/aws/sns"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # the SQS maximum: time to notice the alarm and replay
 RULE_RETRY_ATTEMPTS = 20
@@ -49,118 +58,31 @@ class DeployNotifierArgs:
     name_prefix: str
     """`<project>-<stack>`, e.g. `booking-prod`: physical names admins look for (queue, function, topic)."""
     environment: str
-    cluster_name: pulumi.Input[str]
-    service_arn: pulumi.Input[str]
     subscriptions: tuple[EmailSubscription, ...]
+    runtime: NotifierRuntime = "fargate"
+    cluster_name: pulumi.Input[str] | None = None
+    """Fargate: the ECS cluster (only read for old-format service ARNs)."""
+    service_arn: pulumi.Input[str] | None = None
+    """Fargate: the ECS service whose deployments are reported (required)."""
+    function_name: pulumi.Input[str] | None = None
+    """Lambda: the function whose releases are reported (required), e.g. `booking-dev-api`."""
     log_retention_days: int = 30
     lambda_source_dir: Path = LAMBDA_SOURCE_DIR
     app_name: str = "booking"
     permissions_boundary: pulumi.Input[str] | None = None
     """The environment's permissions boundary (bootstrap); every role the component creates carries it."""
 
-
-# --- pure policy / pattern builders (tested without Pulumi) -------------------------------------------
-
-
-def event_pattern(service_arn: str) -> dict[str, Any]:
-    """Every deployment state change of this one service, and its WARN/ERROR service actions.
-
-    ECS puts the service ARN (which includes the cluster name) in `resources`, so matching it exactly
-    excludes other clusters and other services."""
-    return {
-        "source": ["aws.ecs"],
-        "resources": [service_arn],
-        "$or": [
-            {"detail-type": [DEPLOYMENT_DETAIL_TYPE]},
-            {"detail-type": [SERVICE_ACTION_DETAIL_TYPE], "detail": {"eventType": ["WARN", "ERROR"]}},
-        ],
-    }
-
-
-def failures_filter_policy() -> dict[str, Any]:
-    """SNS filter policy (scope MessageAttributes) for subscribers who only want failures."""
-    return {"severity": list(FAILURE_SEVERITIES)}
-
-
-def function_policy(
-    *, topic_arn: str, service_arn: str, log_group_arn: str, dead_letter_queue_arn: str
-) -> dict[str, Any]:
-    """Least privilege for the notifier function."""
-    return document(
-        [
-            statement(["sns:Publish"], [topic_arn], sid="PublishNotifications"),
-            statement(["ecs:DescribeServices"], [service_arn], sid="DescribeThisService"),
-            *deployment_record_statements(service_arn),
-            # The ECS service authorization reference lists no resource type for DescribeTaskDefinition:
-            # it cannot be scoped, "*" is the only form IAM evaluates. It reads task-definition metadata.
-            statement(["ecs:DescribeTaskDefinition"], ["*"], sid="DescribeTaskDefinitions"),
-            statement(
-                ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"], sid="WriteOwnLogs"
-            ),
-            # Lambda sends failed async invocations to the on-failure destination with this role.
-            statement(["sqs:SendMessage"], [dead_letter_queue_arn], sid="OnFailureDestination"),
-        ]
-    )
-
-
-def deployment_record_statements(service_arn: str) -> list[Statement]:
-    """Read this service's deployment record, nothing else.
-
-    Service Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic Container
-    Service": ListServiceDeployments requires `service`; DescribeServiceDeployments requires `service` AND
-    `service-deployment` (arn:${Partition}:ecs:${Region}:${Account}:service-deployment/${ClusterName}/
-    ${ServiceName}/${ServiceDeploymentId}); DescribeServiceRevisions requires `service` AND
-    `service-revision` (…:service-revision/${ClusterName}/${ServiceName}/${ServiceRevisionId}). Deployment
-    and revision ids are only known at run time, hence the `/*` under this one service's path."""
-    match = re.fullmatch(r"(arn:[^:]+:ecs:[^:]+:\d{12}):service/([^/]+)/([^/]+)", service_arn)
-    if match is None:
-        raise ValueError(f"not a new-format ECS service ARN (service/<cluster>/<service>): {service_arn}")
-    prefix, cluster, service = match.groups()
-    return [
-        statement(["ecs:ListServiceDeployments"], [service_arn], sid="ListThisServiceDeployments"),
-        statement(
-            ["ecs:DescribeServiceDeployments"],
-            [service_arn, f"{prefix}:service-deployment/{cluster}/{service}/*"],
-            sid="DescribeThisServiceDeployments",
-        ),
-        statement(
-            ["ecs:DescribeServiceRevisions"],
-            [service_arn, f"{prefix}:service-revision/{cluster}/{service}/*"],
-            sid="DescribeThisServiceRevisions",
-        ),
-    ]
-
-
-def dead_letter_queue_policy(*, queue_arn: str, rule_arn: str) -> dict[str, Any]:
-    """Only this rule's EventBridge target may drop undeliverable events into the queue."""
-    return document(
-        [
-            {
-                "Sid": "EventBridgeRuleDeadLetters",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ]
-    )
-
-
-def lambda_assume_role_policy() -> dict[str, Any]:
-    # No aws:SourceAccount condition: Lambda is not documented to send it when it assumes an execution
-    # role, and a positive condition on a missing key denies, so the function could never start. The
-    # confused-deputy path is closed anyway: only a function configured with this role (iam:PassRole
-    # in this account) makes Lambda assume it.
-    return assume_role_policy("lambda.amazonaws.com")
+    def __post_init__(self) -> None:
+        if self.runtime == "fargate" and (self.service_arn is None or self.function_name is not None):
+            raise ValueError(
+                "DeployNotifierArgs: runtime fargate needs service_arn and takes no function_name"
+            )
+        if self.runtime == "lambda" and (
+            self.function_name is None or self.service_arn is not None or self.cluster_name is not None
+        ):
+            raise ValueError(
+                "DeployNotifierArgs: runtime lambda needs function_name and takes no cluster_name/service_arn"
+            )
 
 
 def subscription_resource_suffix(address: str) -> str:
@@ -258,10 +180,21 @@ class DeployNotifier(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Each runtime gets only the variables its code reads (FUNCTION_NAME, or SERVICE_ARN/CLUSTER_NAME).
+        runtime_variables = {
+            key: value
+            for key, value in (
+                ("FUNCTION_NAME", args.function_name),
+                ("SERVICE_ARN", args.service_arn),
+                ("CLUSTER_NAME", args.cluster_name),
+            )
+            if value is not None
+        }
+        what = "ECS deployment" if args.runtime == "fargate" else "Lambda release"
         function = aws.lambda_.Function(
             f"{name}-function",
             name=f"{prefix}-deploy-notifier",
-            description=f"E-mails {env} ECS deployment events to the admins (SNS)",
+            description=f"E-mails {env} {what} events to the admins (SNS)",
             runtime=aws.lambda_.Runtime.PYTHON3D14,
             architectures=["arm64"],
             handler="handler.handler",
@@ -273,8 +206,7 @@ class DeployNotifier(pulumi.ComponentResource):
                 variables={
                     "TOPIC_ARN": topic.arn,
                     "ENVIRONMENT": env,
-                    "SERVICE_ARN": args.service_arn,
-                    "CLUSTER_NAME": args.cluster_name,
+                    **runtime_variables,
                     "APP_NAME": args.app_name,
                 }
             ),
@@ -300,15 +232,29 @@ class DeployNotifier(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
 
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-rule",
-            name=f"{prefix}-deploy-notifier",
-            description=f"ECS deployments and service problems of the {env} booking service",
-            event_pattern=pulumi.Output.from_input(args.service_arn).apply(
-                lambda arn: _json(event_pattern(arn))
-            ),
-            opts=child,
-        )
+        if args.function_name is not None:  # Lambda: no ECS service, only the release gate's events
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-release-rule",
+                name=f"{prefix}-release-notifier",
+                description=f"Lambda releases of the {env} {args.app_name} function",
+                event_pattern=pulumi.Output.from_input(args.function_name).apply(
+                    lambda function_name: _json(
+                        release_event_pattern(environment=env, function_name=function_name)
+                    )
+                ),
+                opts=child,
+            )
+        else:
+            assert args.service_arn is not None  # DeployNotifierArgs.__post_init__
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-rule",
+                name=f"{prefix}-deploy-notifier",
+                description=f"ECS deployments and service problems of the {env} booking service",
+                event_pattern=pulumi.Output.from_input(args.service_arn).apply(
+                    lambda arn: _json(event_pattern(arn))
+                ),
+                opts=child,
+            )
         permission = aws.lambda_.Permission(
             f"{name}-invoke",
             action="lambda:InvokeFunction",

@@ -1,7 +1,9 @@
-"""ECS events as EventBridge delivers them: validated and parsed into `EcsEvent` (pure, no AWS calls).
+"""Events as EventBridge delivers them, validated and parsed (pure, no AWS calls): ECS deployment and
+service action events into `EcsEvent`, and our own Lambda release events into `ReleaseEvent`.
 
-Event shapes (ECS developer guide, "Amazon ECS events"): see handler.py's docstring. Shipped in the
-Lambda's zip beside handler.py (components/notifier.py ships every .py file of this folder).
+Event shapes (ECS developer guide, "Amazon ECS events"): see handler.py's docstring. The release event is
+the stack's contract (components/lambda_release.py puts it, docs/notifier.md documents it). Shipped in
+the Lambda's zip beside handler.py (components/notifier.py ships every .py file of this folder).
 """
 
 from __future__ import annotations
@@ -19,6 +21,19 @@ DEPLOYMENT_EVENTS = {
     "SERVICE_DEPLOYMENT_COMPLETED": "COMPLETED",
     "SERVICE_DEPLOYMENT_FAILED": "FAILED",
 }
+# Our own events (PutEvents from the release gate). EventBridge user guide, "AWS service event metadata":
+# customer-generated events may use any `source` "as long as it doesn't begin with aws.".
+RELEASE_SOURCE = "booking.release"
+RELEASE_DETAIL_TYPE = "Lambda Release State Change"
+RELEASE_EVENTS = ("STARTED", "COMPLETED", "FAILED")
+# Lambda API reference (CreateAlias / AliasConfiguration): function names `[a-zA-Z0-9-_]+` (at most 64
+# characters as a plain name), versions `(\$LATEST|[0-9]+)`, alias names `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`.
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_VERSION = re.compile(r"^(\$LATEST|[0-9]{1,10})$")
+_ALIAS = re.compile(r"^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_IMAGE = re.compile(r"^[A-Za-z0-9./:@_-]{1,512}$")  # `sha256:…` or `<repository>@sha256:…`
+REASON_MAX = 1000  # the gate's reason is one status line or a short error; the e-mail needs no more
 _SERVICE_ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):service/(?P<path>.+)$"
 )
@@ -138,3 +153,86 @@ def _timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --- Lambda release events (our own contract) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleaseEvent:
+    event_id: str
+    event_name: str  # STARTED | COMPLETED | FAILED
+    environment: str
+    function_name: str
+    alias: str
+    version: str
+    previous_version: str | None
+    image: str | None  # as sent: `sha256:…` or `<repository>@sha256:…`
+    reason: str | None
+    region: str | None
+    account: str | None
+    at: datetime | None
+
+
+def parse_release_event(
+    event: object, *, expected_environment: str, expected_function: str | None
+) -> ReleaseEvent:
+    """Validate a "Lambda Release State Change" event; raise SkipEvent (naming the field, never echoing
+    the event) when it is not one this notifier reports."""
+    if not isinstance(event, Mapping):
+        raise SkipEvent(f"event is a {type(event).__name__}, not an object")
+    if event.get("source") != RELEASE_SOURCE or event.get("detail-type") != RELEASE_DETAIL_TYPE:
+        raise SkipEvent(f"not a {RELEASE_SOURCE} {RELEASE_DETAIL_TYPE!r} event")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise SkipEvent("detail is missing or not an object")
+    event_name = detail.get("eventName")
+    if event_name not in RELEASE_EVENTS:
+        raise SkipEvent(f"detail.eventName is not one of {', '.join(RELEASE_EVENTS)}")
+    environment = _text(detail, "environment")
+    if environment is None or environment != expected_environment:
+        raise SkipEvent(f"detail.environment is not {expected_environment!r}")
+    function_name = _matching(detail, "functionName", _FUNCTION_NAME)
+    if expected_function and function_name != expected_function:
+        raise SkipEvent(f"detail.functionName is not {expected_function!r}")
+    alias = _matching(detail, "alias", _ALIAS)
+    version = _matching(detail, "version", _VERSION)
+    previous = detail.get("previousVersion")
+    previous_version = None if previous is None else _matching(detail, "previousVersion", _VERSION)
+    image = None if detail.get("imageDigest") is None else _matching(detail, "imageDigest", _IMAGE)
+    if image is not None and not _DIGEST.search(image):
+        raise SkipEvent("detail.imageDigest holds no sha256 digest")
+    reason = detail.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise SkipEvent("detail.reason is not a string or null")
+    region = _text(event, "region")
+    account = _text(event, "account")
+    return ReleaseEvent(
+        event_id=str(event.get("id") or ""),
+        event_name=str(event_name),
+        environment=environment,
+        function_name=function_name,
+        alias=alias,
+        version=version,
+        previous_version=previous_version,
+        image=image,
+        reason=_one_line(reason, REASON_MAX) if reason else None,
+        region=region if region and re.fullmatch(r"[a-z0-9-]{1,32}", region) else None,
+        account=account if account and re.fullmatch(r"\d{12}", account) else None,
+        at=_timestamp(event.get("time")),
+    )
+
+
+def _matching(detail: Mapping[str, Any], key: str, pattern: re.Pattern[str]) -> str:
+    value = detail.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a version sent as a JSON number
+    if not isinstance(value, str) or not pattern.match(value):
+        raise SkipEvent(f"detail.{key} is missing or malformed")
+    return value
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Control characters (line breaks included) become spaces; long texts are cut with an ellipsis."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

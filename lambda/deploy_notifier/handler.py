@@ -12,8 +12,10 @@ DescribeServices. Parsing, analysis and formatting are pure functions; `handler`
 The zip holds this folder's .py files plus components/deployment_record.py as a top-level module
 (components/notifier.py, `lambda_archive`): the decision shared with `pulumi up`'s DeploymentCheck.
 Parsing is in events.py, the DescribeServices data in enrichment.py, the record's e-mail lines in
-record_email.py. This file stays at ~450 lines because the fallback assessment and the two e-mail
-builders share its private assessment types; splitting them would export those types for no reader.
+record_email.py, what every e-mail shares (subject rules, body layout, the SNS call) in notification.py.
+A Lambda runtime's release events (source "booking.release") go to release_email.py, which needs no ECS.
+This file stays at ~420 lines because the fallback assessment and the two e-mail builders share its
+private assessment types; splitting them would export those types for no reader.
 
 Event shapes (ECS developer guide, "Amazon ECS events"):
 - detail-type "ECS Deployment State Change": detail {eventType INFO|ERROR, eventName
@@ -22,7 +24,8 @@ Event shapes (ECS developer guide, "Amazon ECS events"):
 - detail-type "ECS Service Action": detail {eventType INFO|WARN|ERROR, eventName, clusterArn, createdAt,
   and for some events reason, capacityProviderArns}.
 
-Environment: TOPIC_ARN, ENVIRONMENT (required); SERVICE_ARN (events for any other service are skipped);
+Environment: TOPIC_ARN, ENVIRONMENT (required); FUNCTION_NAME (Lambda runtime: release events of any
+other function are skipped); SERVICE_ARN (events for any other service are skipped);
 CLUSTER_NAME (only needed for old-format service ARNs that omit the cluster); APP_NAME (subject prefix,
 default "booking").
 
@@ -49,7 +52,10 @@ from events import (
     SkipEvent,
     parse_event,
 )
+from notification import Notification, ascii_subject, key_value_lines, publish
+from notification import service_label as _label
 from record_email import RecordLookup, format_duration, read_record, record_lines, when_text
+from release_email import RELEASE_SOURCE, handle_release
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -69,20 +75,12 @@ SERVICE_ACTION_TITLES = {
     "SERVICE_DISCOVERY_OPERATION_THROTTLED": "Cloud Map API throttled the scheduler",
     "VPC_LATTICE_TARGET_UNHEALTHY": "VPC Lattice target unhealthy",
 }
-SUBJECT_MAX = 99  # SNS Publish: subjects "less than 100 characters long", no line breaks or controls
 _TASK_DEFINITION_ARN = re.compile(r"task-definition/(?P<family>[^:/]+):(?P<revision>\d+)$")
 
 Severity = Literal["info", "warning", "error"]
 
 
 # --- analysis and formatting -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Notification:
-    subject: str
-    body: str
-    attributes: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -171,17 +169,6 @@ def task_definitions_to_describe(event: EcsEvent, enrichment: Enrichment) -> tup
         primary = _primary(enrichment)
         wanted = (primary.task_definition if primary else None,)
     return tuple(dict.fromkeys(arn for arn in wanted if arn))
-
-
-def _label(app: str, service: str) -> str:
-    return service if service.lower().startswith(app.lower()) else f"{app} {service}"
-
-
-def ascii_subject(text: str) -> str:
-    """One ASCII line SNS accepts as a subject (e-mail clients render it everywhere)."""
-    words = text.encode("ascii", "replace").decode("ascii").split()
-    clean = "".join(c if c.isprintable() else "?" for c in " ".join(words))
-    return clean if len(clean) <= SUBJECT_MAX else clean[: SUBJECT_MAX - 3] + "..."
 
 
 def console_links(event: EcsEvent, cluster: str | None) -> list[tuple[str, str]]:
@@ -284,7 +271,6 @@ def build_notification(
     lines += console_links(event, cluster)
     lines += [("Region", event.region), ("Account", event.account), ("Event id", event.event_id or None)]
     subject = ascii_subject(f"[{environment}] {label}: {headline}")
-    width = max(len(key) for key, value in lines if value) + 2
     body_lines = [subject, ""]
     if record_problems:
         body_lines += [
@@ -292,7 +278,7 @@ def build_notification(
             "DescribeServices and may be incomplete (" + "; ".join(record_problems) + ").",
             "",
         ]
-    body_lines += [f"{key + ':':<{width}}{value}" for key, value in lines if value]
+    body_lines += key_value_lines(lines)
     if enrichment is None or enrichment.problems:
         problems = enrichment.problems if enrichment else ("ECS was not asked",)
         body_lines += ["", "Some details are missing: " + "; ".join(problems)]
@@ -321,8 +307,7 @@ def build_record_notification(
         ("Account", event.account),
         ("Event id", event.event_id or None),
     ]
-    width = max(len(key) for key, value in lines if value) + 2
-    body_lines = [headline, ""] + [f"{key + ':':<{width}}{value}" for key, value in lines if value]
+    body_lines = [headline, "", *key_value_lines(lines)]
     if lookup.problems:
         body_lines += ["", "Some details are missing: " + "; ".join(lookup.problems)]
     return Notification(
@@ -369,19 +354,6 @@ def enrich(ecs: ECSClient, event: EcsEvent) -> Enrichment:
     return replace(enrichment, images=images, problems=tuple(problems))
 
 
-def publish(sns: SNSClient, topic_arn: str, notification: Notification) -> str:
-    response = sns.publish(
-        TopicArn=topic_arn,
-        Subject=notification.subject,
-        Message=notification.body,
-        MessageAttributes={
-            key: {"DataType": "String", "StringValue": value}
-            for key, value in notification.attributes.items()
-        },
-    )
-    return str(response["MessageId"])
-
-
 @functools.cache
 def _ecs() -> ECSClient:
     # One client per execution environment; boto3 ships with the Lambda runtime, it is not packaged.
@@ -396,6 +368,8 @@ def _sns() -> SNSClient:
 def handler(event: object, context: object) -> dict[str, Any]:
     topic_arn = os.environ["TOPIC_ARN"]
     environment = os.environ["ENVIRONMENT"]
+    if isinstance(event, Mapping) and event.get("source") == RELEASE_SOURCE:  # a Lambda runtime's release
+        return handle_release(event, _sns, topic_arn=topic_arn, environment=environment)
     event_id = event.get("id") if isinstance(event, Mapping) else None
     try:
         parsed = parse_event(

@@ -20,11 +20,10 @@ from components.notifier import (
     LAMBDA_SOURCE_DIR,
     DeployNotifier,
     DeployNotifierArgs,
-    deployment_record_statements,
-    event_pattern,
     lambda_archive,
     subscription_resource_suffix,
 )
+from components.notifier_policies import deployment_record_statements, event_pattern
 from components.types import EmailSubscription
 from stacks.mocks import AwsMocks, Declared
 from stacks.offline import DeclaredResource, OfflineRun, run_stack, stack_config
@@ -209,7 +208,9 @@ def test_lambda_archive_ships_the_handler_sources_and_the_shared_decision(tmp_pa
         "handler.py",
         "events.py",
         "enrichment.py",
+        "notification.py",
         "record_email.py",
+        "release_email.py",
         "deployment_record.py",
     }
     shared_asset = archive.assets["deployment_record.py"]
