@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from mangum import Mangum
 from pydantic import SecretStr
 
-from app.core import emf
+from app.core import emf, migrations
 from app.core.config import Settings, get_settings, lambda_settings
 from app.main import create_app
 
@@ -34,6 +34,14 @@ ALB_MAX_RESPONSE_BYTES = 1_000_000
 RESPONSE_TOO_LARGE_DETAIL = (
     "response too large for the load balancer; narrow the request (e.g. a smaller page)"
 )
+# The release gate's direct invocation (components/lambda_release.py). Neither the ALB nor an HTTP API
+# can send it: both shape their own events, so only a principal allowed lambda:InvokeFunction can.
+ACTION_KEY = "booking"
+MIGRATE = "migrate"
+
+
+class MigrationFailed(RuntimeError):
+    """Raised out of the handler: Lambda answers the Invoke with `FunctionError` and this message."""
 
 
 def make_handler(application: FastAPI) -> LambdaHandler:
@@ -43,6 +51,8 @@ def make_handler(application: FastAPI) -> LambdaHandler:
     adapter = Mangum(application, lifespan="off")
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if ACTION_KEY in event:
+            return run_action(application, event)
         ensure_event_loop()
         try:
             response: dict[str, Any] = adapter(event, context)
@@ -55,6 +65,32 @@ def make_handler(application: FastAPI) -> LambdaHandler:
         return response
 
     return handle
+
+
+def run_action(application: FastAPI, event: dict[str, Any]) -> dict[str, Any]:
+    """`{"booking": "migrate"}`: upgrade the schema to head under the advisory lock, before any traffic.
+
+    Runs in the version being released, so the migrations are that image's own. A failure raises:
+    Lambda reports it as a function error (Invoke's `FunctionError`, with `errorType`/`errorMessage` in
+    the payload) and the release gate stops the release with that message.
+    """
+    action = event.get(ACTION_KEY)
+    if action != MIGRATE:
+        raise ValueError(f"unknown booking action {action!r}; the only one is {MIGRATE!r}")
+    engine = application.state.engine
+    head = migrations.head_revision()
+    try:
+        migrations.upgrade(engine)
+        with engine.connect() as conn:
+            current = migrations.current_revision(conn)
+    except Exception as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        log.exception("migration to %s failed", head)
+        raise MigrationFailed(f"migration to {head} failed: {type(err).__name__}: {first_line}") from err
+    if current != head:
+        raise MigrationFailed(f"migration ended at {current}, expected {head}")
+    log.info("database schema at %s", current)
+    return {"booking": MIGRATE, "status": "ok", "revision": current}
 
 
 def ensure_event_loop() -> None:

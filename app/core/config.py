@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # CloudWatch namespace of the EMF metrics on stdout (app/core/emf.py); unset: no EMF records (local runs).
     METRICS_NAMESPACE: str | None = Field(default=None, min_length=1, max_length=255)
     METRICS_FLUSH_SECONDS: float = Field(default=60, ge=1, le=3600)
+    # Serve Prometheus's /metrics. Off on Lambda: there is no scraper inside an execution environment,
+    # each environment would only show its own counts, and the route must not face the internet.
+    METRICS_ENABLED: bool = True
     DRAIN_SECONDS: float = Field(default=0, ge=0, le=110)
     GRACEFUL_TIMEOUT_SECONDS: int = Field(default=20, ge=1, le=110)
 
@@ -95,10 +98,10 @@ def get_settings() -> Settings:
 # A Lambda execution environment serves one request at a time (AWS Lambda Developer Guide, "Lambda
 # execution environment"), so one pooled connection is all it can use; every extra one is held idle
 # in RDS's max_connections, multiplied by the function's concurrency.
-LAMBDA_POOL_DEFAULTS = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0}
+LAMBDA_POOL_DEFAULTS: dict[str, object] = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0, "METRICS_ENABLED": False}
 
 
 def lambda_settings(settings: Settings) -> Settings:
-    """`settings` with the Lambda pool size, unless the function's environment sets it explicitly."""
+    """`settings` with the Lambda pool size and no `/metrics`, unless the environment sets them explicitly."""
     update = {k: v for k, v in LAMBDA_POOL_DEFAULTS.items() if k not in settings.model_fields_set}
     return settings.model_copy(update=update)

@@ -58,7 +58,8 @@ def prometheus_metrics(request: Request) -> Response:
     # Metrics are for scrapers inside the task or VPC. The load balancer adds X-Forwarded-For to
     # every request it passes on, so its presence means the request came from the internet; the ALB
     # also refuses /metrics itself, and this check holds when a path encoding slips past its rule.
-    if "x-forwarded-for" in request.headers:
+    # Not served at all where METRICS_ENABLED is off (Lambda: no scraper, per-environment counts only).
+    if "x-forwarded-for" in request.headers or not request.app.state.settings.METRICS_ENABLED:
         return JSONResponse({"detail": "Not Found"}, status_code=status.HTTP_404_NOT_FOUND)
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)
