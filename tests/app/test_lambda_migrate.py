@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.core.migrations import MIGRATION_LOCK_KEY, head_revision
 from app.lambda_handler import MigrationFailed, make_handler
 from app.main import create_app
+from components.lambda_release import readiness_event
 from tests.app.conftest import make_settings
 from tests.app.test_lambda_handler import Client, lambda_env_settings
 from tests.conftest import PgServer
@@ -58,6 +59,9 @@ def test_migrate_brings_an_empty_database_to_head_then_readyz_is_200(empty_db: t
         assert result == {"booking": "migrate", "status": "ok", "revision": head_revision()}
         ready = client.request("GET", "/readyz")
         assert ready.status == 200 and ready.json()["revision"] == head_revision()
+        # The very event the release gate sends (components/lambda_release.py) gets the same answer.
+        gate = handler(readiness_event("us-east-1"), None)
+        assert gate["statusCode"] == 200 and gate["statusDescription"] == "200 OK", gate
         # A retried release (same version invoked again) finds nothing to do and still answers ok.
         assert handler(dict(MIGRATE), None)["revision"] == head_revision()
     finally:
