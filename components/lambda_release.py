@@ -36,6 +36,9 @@ EVENT_DETAIL_TYPE = "Lambda Release State Change"
 EVENT_BUS = "default"
 MIGRATE_EVENT = {"booking": "migrate"}
 ACTIVE_TIMEOUT_SECONDS = 600
+# The readiness event names no real target group: it comes from the gate, not a load balancer.
+GATE_ACCOUNT = "000000000000"
+GATE_TARGET = "targetgroup/release-gate/0"
 ACTIVE_POLL_SECONDS = 5  # botocore's PublishedVersionActive waiter polls every 5 s
 EventName = Literal["STARTED", "COMPLETED", "FAILED"]
 
@@ -172,9 +175,7 @@ def readiness_event(region: str) -> dict[str, Any]:
     targets"), without X-Forwarded-For: it comes from inside, like the load balancer's health checks."""
     return {
         "requestContext": {
-            "elb": {
-                "targetGroupArn": f"arn:aws:elasticloadbalancing:{region}:000000000000:targetgroup/release-gate/0"
-            }
+            "elb": {"targetGroupArn": f"arn:aws:elasticloadbalancing:{region}:{GATE_ACCOUNT}:{GATE_TARGET}"}
         },
         "httpMethod": "GET",
         "path": "/readyz",

@@ -276,13 +276,24 @@ def resource_answer(region: str, t: str, logical: str, inputs: dict[str, Any]) -
         name = named()
         rid = name
         arn = f"arn:aws:lambda:{r}:{a}:function:{name}"
+        # `publish`: the function's `version` is the latest published version (the first one is "1").
+        version = "1" if inputs.get("publish") else "$LATEST"
         state.update(
             arn=arn,
-            qualifiedArn=f"{arn}:$LATEST",
+            qualifiedArn=f"{arn}:{version}",
             invokeArn=f"arn:aws:apigateway:{r}:lambda:path/2015-03-31/functions/{arn}/invocations",
-            version="$LATEST",
+            version=version,
             sourceCodeHash=_hex(h, length=44),
         )
+    elif t == "aws:lambda/alias:Alias":
+        function = str(inputs.get("functionName", logical)).rsplit(":", 1)[-1]
+        rid = f"arn:aws:lambda:{r}:{a}:function:{function}:{inputs.get('name', logical)}"
+        state.update(
+            arn=rid,
+            invokeArn=f"arn:aws:apigateway:{r}:lambda:path/2015-03-31/functions/{rid}/invocations",
+        )
+    elif t == "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig":
+        rid = f"{inputs.get('functionName', logical)},{inputs.get('qualifier', '')}"
     elif t == "aws:apigatewayv2/api:Api":
         rid = _hex(h, "api", length=10)
         state.update(
