@@ -259,7 +259,7 @@ class _GateProvider(ResourceProvider):
         step = run_gate(lambda_client, events, release_from(props, previous))
         if not step.ok:
             raise RuntimeError(step.message)
-        return {**props, "previousVersion": previous, "verdict": step.message}
+        return {**props, "previous_version": previous, "verdict": step.message}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"{props['functionName']}:{props['version']}", outs=self._run(props))
@@ -275,7 +275,7 @@ class _GateProvider(ResourceProvider):
 class _CompletedProvider(ResourceProvider):
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         _, events = _clients(props["region"], 0)
-        release = release_from(props, props.get("previousVersion"))
+        release = release_from(props, props.get("previous_version"))
         note = put_release_event(events, "COMPLETED", release)
         return {**props, "verdict": note or f"{release.alias} -> version {release.version}"}
 
@@ -324,7 +324,7 @@ class ReleaseGate(pulumi.dynamic.Resource):
     verdict: pulumi.Output[str]
 
     def __init__(self, name: str, args: ReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(_GateProvider(), name, {**_props(args), "previousVersion": None}, opts)
+        super().__init__(_GateProvider(), name, {**_props(args), "previous_version": None}, opts)
 
 
 class ReleaseCompleted(pulumi.dynamic.Resource):
@@ -340,5 +340,5 @@ class ReleaseCompleted(pulumi.dynamic.Resource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
-            _CompletedProvider(), name, {**_props(args), "previousVersion": previous_version}, opts
+            _CompletedProvider(), name, {**_props(args), "previous_version": previous_version}, opts
         )

@@ -62,6 +62,9 @@ class LambdaServiceArgs:
     app_name: str = "booking"
     permissions_boundary: pulumi.Input[str] | None = None
     """The environment's permissions boundary (bootstrap); the execution role carries it."""
+    release_after: Sequence[pulumi.Resource] = ()
+    """What must exist before the gate invokes the new version: the routes and security group rules
+    to RDS and Secrets Manager (e.g. the Network, SecurityGroups and Database components)."""
 
 
 # --- pure builders (tested without Pulumi) ------------------------------------------------------------
@@ -272,7 +275,11 @@ class LambdaService(pulumi.ComponentResource):
             image_uri=args.image,
             timeout_seconds=args.timeout_seconds,
         )
-        gate = ReleaseGate(f"{name}-release-gate", release, opts=pulumi.ResourceOptions(parent=self))
+        gate = ReleaseGate(
+            f"{name}-release-gate",
+            release,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[function, *args.release_after]),
+        )
         alias = aws.lambda_.Alias(
             f"{name}-alias",
             name=ALIAS_NAME,

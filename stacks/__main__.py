@@ -1,7 +1,12 @@
 """The booking stack, read top to bottom like the architecture diagram (../shared/DESIGN.md).
 
 settings → Network → SecurityGroups → (DomainCertificate) → LoadBalancer → (DomainAlias) → Registry
-→ AppSecrets → Database → Service → DeployNotifier → Monitoring → (WebFirewall) → outputs
+→ AppSecrets → Database → Service | LambdaService (+ LambdaTarget) → DeployNotifier → Monitoring
+→ (WebFirewall) → outputs
+
+`booking:service.runtime` picks what runs the API from the one image: ECS Fargate tasks behind the ALB's
+ip target group, or a Lambda function whose `live` alias sits behind a Lambda target group
+(docs/lambda-runtime.md).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from components.alarms import Watched, deployment_alarm_names
 from components.database import Database, DatabaseArgs
 from components.deploy_policies import boundary_policy_arn
 from components.domain import DomainAlias, DomainAliasArgs, DomainCertificate, DomainCertificateArgs
+from components.lambda_service import LambdaService, LambdaServiceArgs
+from components.lambda_target import LambdaTarget, LambdaTargetArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -32,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Config first: a bad value stops the program here, before any resource is declared.
 settings = load_settings()
 names = settings.names
+on_lambda = settings.lambda_  # None: the API runs on Fargate
 # The API's business and per-route metrics (EMF on stdout) land here; the dashboard and alarms read it.
 app_metrics_namespace = metrics_namespace(settings.environment)
 
@@ -98,6 +106,7 @@ load_balancer = LoadBalancer(
         health_check_interval_seconds=settings.load_balancer.health_check_interval_seconds,
         health_check_timeout_seconds=settings.load_balancer.health_check_timeout_seconds,
         unhealthy_threshold=settings.load_balancer.unhealthy_threshold,
+        target_type="lambda" if on_lambda else "ip",
     ),
     opts=on_aws,
 )
@@ -158,54 +167,106 @@ database = Database(
     opts=on_aws,
 )
 
-service = Service(
-    names.base,
-    ServiceArgs(
-        cluster_name=names.cluster,
-        service_name=names.service,
-        log_group_name=names.log_group,
-        region=settings.region,
-        account_id=account_id,
-        subnet_ids=network.service_subnet_ids,
-        assign_public_ip=network.service_assign_public_ip,
-        security_group_id=security_groups.service_security_group_id,
-        target_group_arn=load_balancer.target_group_arn,
-        load_balancer_arn_suffix=load_balancer.arn_suffix,
-        target_group_arn_suffix=load_balancer.target_group_arn_suffix,
-        listener_arn=load_balancer.listener_arn,
-        image=registry.image_uri,
-        db_host=database.address,
-        db_port=database.port,
-        db_name=database.db_name,
-        db_secret_arn=database.master_secret_arn,
-        jwt_secret_arn=app_secrets.jwt_secret_arn,
-        cpu=settings.service.cpu,
-        memory=settings.service.memory,
-        architecture=settings.service.architecture,
-        spot=settings.service.spot,
-        on_demand_base=settings.service.on_demand_base,
-        container_port=settings.service.container_port,
-        desired_count=settings.service.desired_count,
-        min_count=settings.service.min_count,
-        max_count=settings.service.max_count,
-        health_check_grace_period_seconds=settings.service.health_check_grace_period_seconds,
-        stop_timeout_seconds=settings.service.stop_timeout_seconds,
-        drain_seconds=load_balancer.drain_seconds,
-        graceful_shutdown_seconds=settings.service.graceful_shutdown_seconds,
-        log_retention_days=settings.service.log_retention_days,
-        log_level=settings.service.log_level,
-        metrics_namespace=app_metrics_namespace,
-        cpu_target_percent=settings.service.cpu_target_percent,
-        requests_per_target=settings.service.requests_per_target,
-        wait_for_steady_state=settings.service.wait_for_steady_state,
-        fail_on_rollback=settings.service.fail_on_rollback,
-        # The 5xx and latency alarms roll a bad deployment back; Monitoring creates them below under
-        # these same names.
-        deployment_alarm_names=deployment_alarm_names(names.base),
-        permissions_boundary=boundary,
-    ),
-    opts=on_aws,
-)
+service: Service | None = None
+api: LambdaService | None = None
+api_log_group_name: pulumi.Output[str]
+if on_lambda is None:
+    service = Service(
+        names.base,
+        ServiceArgs(
+            cluster_name=names.cluster,
+            service_name=names.service,
+            log_group_name=names.log_group,
+            region=settings.region,
+            account_id=account_id,
+            subnet_ids=network.service_subnet_ids,
+            assign_public_ip=network.service_assign_public_ip,
+            security_group_id=security_groups.service_security_group_id,
+            target_group_arn=load_balancer.target_group_arn,
+            load_balancer_arn_suffix=load_balancer.arn_suffix,
+            target_group_arn_suffix=load_balancer.target_group_arn_suffix,
+            listener_arn=load_balancer.listener_arn,
+            image=registry.image_uri,
+            db_host=database.address,
+            db_port=database.port,
+            db_name=database.db_name,
+            db_secret_arn=database.master_secret_arn,
+            jwt_secret_arn=app_secrets.jwt_secret_arn,
+            cpu=settings.service.cpu,
+            memory=settings.service.memory,
+            architecture=settings.service.architecture,
+            spot=settings.service.spot,
+            on_demand_base=settings.service.on_demand_base,
+            container_port=settings.service.container_port,
+            desired_count=settings.service.desired_count,
+            min_count=settings.service.min_count,
+            max_count=settings.service.max_count,
+            health_check_grace_period_seconds=settings.service.health_check_grace_period_seconds,
+            stop_timeout_seconds=settings.service.stop_timeout_seconds,
+            drain_seconds=load_balancer.drain_seconds,
+            graceful_shutdown_seconds=settings.service.graceful_shutdown_seconds,
+            log_retention_days=settings.service.log_retention_days,
+            log_level=settings.service.log_level,
+            metrics_namespace=app_metrics_namespace,
+            cpu_target_percent=settings.service.cpu_target_percent,
+            requests_per_target=settings.service.requests_per_target,
+            wait_for_steady_state=settings.service.wait_for_steady_state,
+            fail_on_rollback=settings.service.fail_on_rollback,
+            # The 5xx and latency alarms roll a bad deployment back; Monitoring creates them below under
+            # these same names.
+            deployment_alarm_names=deployment_alarm_names(names.base),
+            permissions_boundary=boundary,
+        ),
+        opts=on_aws,
+    )
+    api_log_group_name = service.log_group_name
+else:
+    # The same image digest as a container-image function in the private subnets; each `up` publishes
+    # a version that migrates and answers /readyz before the `live` alias moves to it.
+    api = LambdaService(
+        names.base,
+        LambdaServiceArgs(
+            function_name=names.function,
+            region=settings.region,
+            account_id=account_id,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=security_groups.service_security_group_id,
+            image=registry.image_uri,
+            architecture=settings.service.architecture,
+            memory_mb=on_lambda.memory_mb,
+            timeout_seconds=on_lambda.timeout_seconds,
+            reserved_concurrency=on_lambda.reserved_concurrency,
+            provisioned_concurrency=on_lambda.provisioned_concurrency,
+            db_host=database.address,
+            db_port=database.port,
+            db_name=database.db_name,
+            db_secret_arn=database.master_secret_arn,
+            jwt_secret_arn=app_secrets.jwt_secret_arn,
+            environment=settings.environment,
+            app_name=settings.project,
+            log_retention_days=settings.service.log_retention_days,
+            log_level=settings.service.log_level,
+            metrics_namespace=app_metrics_namespace,
+            permissions_boundary=boundary,
+            # The gate's migration needs the database, its security group rules and a route to
+            # Secrets Manager in place.
+            release_after=(network, security_groups, database),
+        ),
+        opts=on_aws,
+    )
+    api_log_group_name = api.log_group_name
+    # frontDoor alb: the ALB's Lambda target group invokes the alias. (frontDoor httpApi and the
+    # Secrets Manager endpoint without NAT: stacks/front_door.py, wired by the front-door change.)
+    LambdaTarget(
+        f"{names.base}-lambda-target",
+        LambdaTargetArgs(
+            function_name=api.function_name,
+            alias_name=api.alias_name,
+            alias_arn=api.alias_arn,
+            target_group_arn=load_balancer.target_group_arn,
+        ),
+        opts=on_aws,
+    )
 
 if not settings.notifications.subscriptions:
     pulumi.log.warn(
@@ -218,8 +279,11 @@ deploy_notifier = DeployNotifier(
         name_prefix=names.base,
         environment=settings.environment,
         app_name=settings.project,
-        cluster_name=service.cluster_name,
-        service_arn=service.service_arn,
+        # Fargate: ECS deployment events of the service; Lambda: the release gate's booking.release events.
+        runtime="lambda" if api else "fargate",
+        cluster_name=service.cluster_name if service else None,
+        service_arn=service.service_arn if service else None,
+        function_name=api.function_name if api else None,
         subscriptions=settings.notifications.subscriptions,
         log_retention_days=settings.notifications.log_retention_days,
         permissions_boundary=boundary,
@@ -242,18 +306,22 @@ monitoring = Monitoring(
         watched=Watched(
             load_balancer=load_balancer.arn_suffix,
             target_group=load_balancer.target_group_arn_suffix,
-            cluster_name=service.cluster_name,
-            service_name=service.service_name,
+            cluster_name=service.cluster_name if service else None,
+            service_name=service.service_name if service else None,
+            function_name=api.function_name if api else None,
+            alias_name=api.alias_name if api else None,
             db_instance_identifier=database.identifier,
             notifier_function_name=deploy_notifier.function_name,
             dead_letter_queue_name=deploy_notifier.dead_letter_queue_name,
         ),
         min_healthy_hosts=settings.service.min_count,
         db_allocated_storage_gb=settings.database.allocated_storage_gb,
-        app_log_group_name=service.log_group_name,
+        app_log_group_name=api_log_group_name,
         metrics_namespace=app_metrics_namespace,
         alarm_emails=alarm_emails,
         alarms=settings.alarms,
+        function_timeout_seconds=on_lambda.timeout_seconds if on_lambda else None,
+        function_reserved_concurrency=on_lambda.reserved_concurrency if on_lambda else None,
     ),
     opts=on_aws,
 )
@@ -280,11 +348,16 @@ pulumi.export("url", url)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
 pulumi.export("image", registry.image_uri)
 pulumi.export("imageDigest", registry.image_digest)
-pulumi.export("clusterName", service.cluster_name)
-pulumi.export("serviceName", service.service_name)
+if service:
+    pulumi.export("clusterName", service.cluster_name)
+    pulumi.export("serviceName", service.service_name)
+if api:
+    pulumi.export("functionName", api.function_name)
+    pulumi.export("functionAlias", api.alias_arn)
+    pulumi.export("functionVersion", api.version)
 pulumi.export("databaseEndpoint", database.endpoint)
 pulumi.export("databaseSecretArn", database.master_secret_arn)
-pulumi.export("logGroupName", service.log_group_name)
+pulumi.export("logGroupName", api_log_group_name)
 pulumi.export("notificationTopicArn", deploy_notifier.topic_arn)
 pulumi.export("alarmTopicArn", monitoring.alarm_topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

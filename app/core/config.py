@@ -98,10 +98,12 @@ def get_settings() -> Settings:
 # A Lambda execution environment serves one request at a time (AWS Lambda Developer Guide, "Lambda
 # execution environment"), so one pooled connection is all it can use; every extra one is held idle
 # in RDS's max_connections, multiplied by the function's concurrency.
-LAMBDA_POOL_DEFAULTS: dict[str, object] = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0, "METRICS_ENABLED": False}
+LAMBDA_POOL_DEFAULTS = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0}
+# No Prometheus /metrics either: no scraper reaches an execution environment (metrics go out as EMF).
+LAMBDA_DEFAULTS: dict[str, object] = {**LAMBDA_POOL_DEFAULTS, "METRICS_ENABLED": False}
 
 
 def lambda_settings(settings: Settings) -> Settings:
     """`settings` with the Lambda pool size and no `/metrics`, unless the environment sets them explicitly."""
-    update = {k: v for k, v in LAMBDA_POOL_DEFAULTS.items() if k not in settings.model_fields_set}
+    update = {k: v for k, v in LAMBDA_DEFAULTS.items() if k not in settings.model_fields_set}
     return settings.model_copy(update=update)
