@@ -7,7 +7,7 @@ A deploy role is assembled from one module per AWS service the stack uses. Each 
 - regional actions only in the stack's region (`aws:RequestedRegion`);
 - named resources only under `<project>-<env>-` (ECR, ECS, ELB, RDS, Secrets Manager, Lambda, SNS,
   SQS, EventBridge, Logs, CloudWatch, S3, WAF); unnamed ones only when tagged `Environment=<env>`
-  (EC2 networking, KMS keys, ACM certificates);
+  (EC2 networking, KMS keys, ACM certificates, API Gateway HTTP APIs);
 - IAM only on `<project>-<env>-*` roles and policies, and only while the role carries the
   environment's permissions boundary (iam.py).
 Read-only wildcards (`ec2:Describe*`) are the only wildcard actions; see `broad_actions`.
@@ -21,6 +21,8 @@ from typing import Any
 
 from components.deploy_policies import (
     acm_route53,
+    apigateway,
+    awslambda,
     ec2,
     ecr,
     ecs,
@@ -56,7 +58,23 @@ from components.deploy_policies.state import stack_state_keys, tls_only_bucket_p
 from components.iam_policies import document
 
 # In the order the statements appear; each contributes the permissions for one AWS service.
-SERVICES = (ecr, ecs, elb, ec2, rds, secretsmanager, iam, notifier, logs, monitoring, kms, acm_route53, wafv2)
+SERVICES = (
+    ecr,
+    ecs,
+    elb,
+    ec2,
+    rds,
+    secretsmanager,
+    iam,
+    awslambda,
+    notifier,
+    apigateway,
+    logs,
+    monitoring,
+    kms,
+    acm_route53,
+    wafv2,
+)
 
 
 def deploy_policy(scope: StackScope) -> PolicyDocument:
@@ -75,6 +93,8 @@ def preview_policy(scope: StackScope) -> PolicyDocument:
             "DescribeStack",
             [
                 "acm:DescribeCertificate",
+                # The HTTP API front door: GET is API Gateway's only read verb.
+                "apigateway:GET",
                 "application-autoscaling:DescribeScalableTargets",
                 "application-autoscaling:DescribeScalingPolicies",
                 "cloudwatch:DescribeAlarms",
@@ -82,6 +102,7 @@ def preview_policy(scope: StackScope) -> PolicyDocument:
                 "ec2:DescribeAvailabilityZones",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeSubnets",
+                "ec2:DescribeVpcEndpoints",
                 "ec2:DescribeVpcs",
                 "ecr:DescribeImages",
                 "ecr:DescribeRepositories",
@@ -91,8 +112,14 @@ def preview_policy(scope: StackScope) -> PolicyDocument:
                 "elasticloadbalancing:DescribeListeners",
                 "elasticloadbalancing:DescribeLoadBalancers",
                 "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
                 "events:DescribeRule",
+                "lambda:GetAlias",
                 "lambda:GetFunction",
+                "lambda:GetFunctionConcurrency",
+                "lambda:GetPolicy",
+                "lambda:GetProvisionedConcurrencyConfig",
+                "lambda:ListVersionsByFunction",
                 "logs:DescribeLogGroups",
                 "rds:DescribeDBInstances",
                 "secretsmanager:DescribeSecret",

@@ -28,6 +28,11 @@ CREATES: dict[str, str] = {
     "ec2:CreateVpcEndpoint": "vpc-endpoint",
 }
 
+# AWS services the stack may reach through interface VPC endpoints (stacks/front_door.py: a Lambda
+# function without a NAT gateway reaches Secrets Manager through one). `ec2:VpceServiceName` on the new
+# endpoint (EC2 service authorization reference, CreateVpcEndpoint) names the service.
+INTERFACE_ENDPOINT_SERVICES: tuple[str, ...] = ("secretsmanager",)
+
 # Actions on resources the environment already owns (including the parent resources of a create:
 # the VPC of a new subnet, the subnet and address of a NAT gateway, ...).
 ON_TAGGED = (
@@ -71,11 +76,13 @@ def statements(scope: StackScope) -> list[Statement]:
     by_type: dict[str, list[str]] = {}
     for action, resource_type in CREATES.items():
         by_type.setdefault(resource_type, []).append(action)
+    endpoint_services = [f"com.amazonaws.{scope.region}.{service}" for service in INTERFACE_ENDPOINT_SERVICES]
+    extra = {"vpc-endpoint": {"ec2:VpceServiceName": endpoint_services}}
     for resource_type, actions in sorted(by_type.items()):
         sid = "Ec2New" + "".join(part.title() for part in resource_type.split("-"))
-        result.append(
-            allow(sid, actions, [scope.arn("ec2", f"{resource_type}/*")], scope.tagged("aws:RequestTag"))
-        )
+        condition = scope.tagged("aws:RequestTag")
+        condition["StringEquals"].update(extra.get(resource_type, {}))
+        result.append(allow(sid, actions, [scope.arn("ec2", f"{resource_type}/*")], condition))
     result += [
         # Tags written as part of a create call (TagSpecifications) are authorised as ec2:CreateTags
         # with ec2:CreateAction set; they must say this environment.
@@ -102,6 +109,16 @@ def statements(scope: StackScope) -> list[Statement]:
             ["ec2:DeleteTags"],
             any_resource,
             {**scope.tagged(), "ForAllValues:StringNotEquals": {"aws:TagKeys": ["Environment"]}},
+        ),
+        # Lambda's network interfaces for a VPC function are Lambda's, untagged and named by id only; when
+        # a security group or subnet is destroyed the provider deletes the ones Lambda has released
+        # (terraform-provider-aws deleteLingeringLambdaENI: description "AWS Lambda VPC ENI*", waits for
+        # `available`, then DeleteNetworkInterface). EC2 refuses to delete an interface still in use.
+        allow(
+            "Ec2ReleasedLambdaInterfaces",
+            ["ec2:DeleteNetworkInterface"],
+            [scope.arn("ec2", "network-interface/*")],
+            scope.in_region(),
         ),
         # The VPC's default security group is created by AWS with CreateVpc, untagged; the stack adopts
         # it (aws.ec2.DefaultSecurityGroup) and tags it first. Only an untagged group can be claimed.

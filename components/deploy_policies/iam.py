@@ -210,5 +210,33 @@ def boundary_policy(scope: StackScope) -> PolicyDocument:
             ),
             # DescribeTaskDefinition has no resource type (ECS service authorization reference).
             allow("DescribeTaskDefinitions", ["ecs:DescribeTaskDefinition"], ["*"], in_region),
+            # A Lambda function in the VPC: its execution role creates and releases its network interfaces
+            # (Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC";
+            # the actions of AWSLambdaVPCAccessExecutionRole). CreateNetworkInterface is authorised on the
+            # new interface and on the subnet and security group it goes into: those must be the stack's.
+            allow(
+                "FunctionNetworkInterfaces",
+                [
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                [scope.arn("ec2", "network-interface/*")],
+                in_region,
+            ),
+            allow(
+                "FunctionNetworkPlacement",
+                ["ec2:CreateNetworkInterface"],
+                [scope.arn("ec2", "subnet/*"), scope.arn("ec2", "security-group/*")],
+                scope.tagged(),
+            ),
+            # No resource-level permissions for these two (EC2 service authorization reference).
+            allow(
+                "FunctionNetworkDescribe",
+                ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                ["*"],
+                in_region,
+            ),
         ]
     )

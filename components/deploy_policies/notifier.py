@@ -1,4 +1,6 @@
-"""Lambda, SNS, SQS and EventBridge: the deploy notifier and the alarm topic (named ARNs)."""
+"""SNS, SQS and EventBridge rules: the deploy notifier and the alarm topic (named ARNs).
+
+The notifier function itself is granted with the stack's other functions (awslambda.py)."""
 
 from __future__ import annotations
 
@@ -9,31 +11,6 @@ from components.iam_policies import Statement
 def statements(scope: StackScope) -> list[Statement]:
     p = scope.prefix
     return [
-        allow(
-            "NotifierFunction",
-            [
-                "lambda:AddPermission",
-                "lambda:CreateFunction",
-                "lambda:DeleteFunction",
-                "lambda:DeleteFunctionConcurrency",
-                "lambda:DeleteFunctionEventInvokeConfig",
-                "lambda:GetFunction",
-                "lambda:GetFunctionCodeSigningConfig",
-                "lambda:GetFunctionConfiguration",
-                "lambda:GetFunctionEventInvokeConfig",
-                "lambda:GetPolicy",
-                "lambda:ListTags",
-                "lambda:ListVersionsByFunction",
-                "lambda:PutFunctionConcurrency",
-                "lambda:PutFunctionEventInvokeConfig",
-                "lambda:RemovePermission",
-                "lambda:TagResource",
-                "lambda:UntagResource",
-                "lambda:UpdateFunctionCode",
-                "lambda:UpdateFunctionConfiguration",
-            ],
-            [scope.arn("lambda", f"function:{p}*")],
-        ),
         allow(
             "Topics",
             [

@@ -1,6 +1,6 @@
 """The AWS calls a first `pulumi up` makes, derived from what the stack program declares.
 
-One entry per declared resource type: the requests its create makes, as IAM authorises them (one
+One entry per declared resource type (the Lambda runtime's in tests/iam/lambda_calls.py): the requests its create makes, as IAM authorises them (one
 request per resource ARN the action names, with the context keys AWS puts in it). A resource type with
 no entry fails the test, so a new resource in the stack cannot slip past the deploy role's review.
 
@@ -174,11 +174,6 @@ def _subscription(resource: DeclaredResource, s: Stack) -> Calls:
         yield Request(action, "*", s.ctx())
 
 
-def _lambda(resource: DeclaredResource, s: Stack) -> Calls:
-    yield Request("lambda:CreateFunction", s.arn("lambda", f"function:{resource.inputs['name']}"), s.new())
-    yield _pass_role(str(resource.inputs["role"]), "lambda.amazonaws.com")
-
-
 def _task_definition(resource: DeclaredResource, s: Stack) -> Calls:
     family = resource.inputs["family"]
     yield Request("ecs:RegisterTaskDefinition", s.arn("ecs", f"task-definition/{family}:1"), s.new())
@@ -190,6 +185,13 @@ def _task_definition(resource: DeclaredResource, s: Stack) -> Calls:
 def _ecs_service(resource: DeclaredResource, s: Stack) -> Calls:
     cluster = str(resource.inputs["cluster"]).rsplit("/", 1)[-1]
     yield Request("ecs:CreateService", s.arn("ecs", f"service/{cluster}/{resource.inputs['name']}"), s.new())
+
+
+def _dynamic(resource: DeclaredResource, s: Stack) -> Calls:
+    """The program's dynamic resources: the ECS DeploymentCheck or the Lambda release gate."""
+    from tests.iam.lambda_calls import is_release, release_calls
+
+    yield from (release_calls if is_release(resource) else _deployment_check)(resource, s)
 
 
 def _deployment_check(resource: DeclaredResource, s: Stack) -> Calls:
@@ -369,7 +371,7 @@ MAKERS: dict[str, CallMaker] = {
     ),
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/service:Service": _ecs_service,
-    "pulumi-python:dynamic:Resource": _deployment_check,
+    "pulumi-python:dynamic:Resource": _dynamic,
     "aws:lb/loadBalancer:LoadBalancer": _named(
         "elasticloadbalancing:CreateLoadBalancer",
         "elasticloadbalancing:loadbalancer/app/{n}/0123456789abcdef",
@@ -414,10 +416,6 @@ MAKERS: dict[str, CallMaker] = {
             )
         ]
     ),
-    "aws:lambda/function:Function": _lambda,
-    "aws:lambda/permission:Permission": lambda r, s: iter(
-        [Request("lambda:AddPermission", s.arn("lambda", f"function:{r.inputs['function']}"), s.ctx())]
-    ),
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": lambda r, s: iter(
         [
             Request(
@@ -457,13 +455,16 @@ MAKERS: dict[str, CallMaker] = {
 
 def first_up(run: OfflineRun) -> tuple[list[tuple[str, Request]], list[str]]:
     """(label, request) for every call, and the declared types nobody mapped."""
+    from tests.iam.lambda_calls import MAKERS as LAMBDA_RUNTIME  # builds on this module's helpers
+
+    makers = {**MAKERS, **LAMBDA_RUNTIME}
     s = stack_of(run)
     calls: list[tuple[str, Request]] = []
     unmapped: set[str] = set()
     for resource in run.resources:
         if resource.type.startswith(SKIP) or resource.type in RUN_LEVEL:
             continue
-        maker = MAKERS.get(resource.type)
+        maker = makers.get(resource.type)
         if maker is None:
             unmapped.add(resource.type)
             continue

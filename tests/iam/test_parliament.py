@@ -43,6 +43,14 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
     ("deploy", "Ec2NewSecurityGroupRule", "RESOURCE_MISMATCH"): "parent security group granted by Ec2Owned",
     ("deploy", "Ec2NewSubnet", "RESOURCE_MISMATCH"): "parent VPC granted by Ec2Owned",
     ("deploy", "Ec2NewVpcEndpoint", "RESOURCE_MISMATCH"): "parent VPC granted by Ec2Owned",
+    # The execution role of a VPC function creates interfaces (any new one) only in the stack's subnets and
+    # security groups (tagged): the same split, in the boundary.
+    ("boundary", "FunctionNetworkInterfaces", "RESOURCE_MISMATCH"): "subnet/group part: FunctionNetworkPlacement",
+    ("boundary", "FunctionNetworkPlacement", "RESOURCE_MISMATCH"): "interface part: FunctionNetworkInterfaces",
+    # The Service Authorization Reference lists apigateway:Request/ApiName on the `Apis` resource type that
+    # `POST /apis` (CreateApi) is authorised on ("Actions, resources, and condition keys for Amazon API
+    # Gateway Management V2"); parliament looks for it on the action only.
+    ("deploy", "HttpApiCreate", "UNKNOWN_CONDITION_FOR_ACTION"): "resource-type key of `Apis`",
     # CreateAlias is authorised on the alias (named, untagged) and on the key (tagged): two statements,
     # because a tag condition on the alias part could never hold.
     ("deploy", "KeyAliases", "RESOURCE_MISMATCH"): "key part granted by KeyAliasTargets (tagged keys)",
