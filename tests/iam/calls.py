@@ -1,6 +1,7 @@
 """The AWS calls a first `pulumi up` makes, derived from what the stack program declares.
 
-One entry per declared resource type (the Lambda runtime's in tests/iam/lambda_calls.py): the requests its create makes, as IAM authorises them (one
+One entry per declared resource type (the Lambda runtime's: tests/iam/lambda_calls.py): the requests
+its create makes, as IAM authorises them (one
 request per resource ARN the action names, with the context keys AWS puts in it). A resource type with
 no entry fails the test, so a new resource in the stack cannot slip past the deploy role's review.
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacks.offline import DeclaredResource
 from tests.iam.calls import CallMaker, Calls, Stack, _id, _pass_role
 from tests.iam.evaluator import Request
-from stacks.offline import DeclaredResource
 
 RELEASE_SOURCE, RELEASE_DETAIL_TYPE = "booking.release", "Lambda Release State Change"
 
@@ -65,7 +65,11 @@ def _function(resource: DeclaredResource, s: Stack) -> Calls:
         for action in ("ecr:GetRepositoryPolicy", "ecr:SetRepositoryPolicy"):
             yield Request(action, s.arn("ecr", f"repository/{repository}"), s.ctx())
     # The provider waits for Active and reads back what it made; publish=True lists the versions.
-    for action in ("lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:ListVersionsByFunction"):
+    for action in (
+        "lambda:GetFunction",
+        "lambda:GetFunctionCodeSigningConfig",
+        "lambda:ListVersionsByFunction",
+    ):
         yield Request(action, arn, s.ctx())
     if resource.inputs.get("reservedConcurrentExecutions") not in (None, -1):
         yield Request("lambda:PutFunctionConcurrency", arn, s.ctx())
@@ -86,7 +90,9 @@ def _provisioned(resource: DeclaredResource, s: Stack) -> Calls:
 def _permission(resource: DeclaredResource, s: Stack) -> Calls:
     qualifier = resource.inputs.get("qualifier")
     arn = function_arn(s, _function_name(resource.inputs["function"]), str(qualifier) if qualifier else None)
-    yield Request("lambda:AddPermission", arn, s.ctx(**{"lambda:Principal": str(resource.inputs["principal"])}))
+    yield Request(
+        "lambda:AddPermission", arn, s.ctx(**{"lambda:Principal": str(resource.inputs["principal"])})
+    )
     yield Request("lambda:GetPolicy", arn, s.ctx())
 
 
@@ -186,7 +192,9 @@ def _api_later(resource: DeclaredResource, s: Stack) -> Calls:
     yield Request("apigateway:PATCH", api, s.owned())
     yield Request("apigateway:DELETE", api, s.owned())
     tags = api_arn(s, "/tags/" + api.replace(":", "%3A").replace("/", "%2F"))
-    yield Request("apigateway:POST", tags, s.ctx(**{"aws:RequestTag/Owner": "team", "aws:TagKeys": ["Owner"]}))
+    yield Request(
+        "apigateway:POST", tags, s.ctx(**{"aws:RequestTag/Owner": "team", "aws:TagKeys": ["Owner"]})
+    )
 
 
 def _api_child_later(collection: str) -> CallMaker:

@@ -45,8 +45,8 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
     ("deploy", "Ec2NewVpcEndpoint", "RESOURCE_MISMATCH"): "parent VPC granted by Ec2Owned",
     # The execution role of a VPC function creates interfaces (any new one) only in the stack's subnets and
     # security groups (tagged): the same split, in the boundary.
-    ("boundary", "FunctionNetworkInterfaces", "RESOURCE_MISMATCH"): "subnet/group part: FunctionNetworkPlacement",
-    ("boundary", "FunctionNetworkPlacement", "RESOURCE_MISMATCH"): "interface part: FunctionNetworkInterfaces",
+    ("boundary", "FunctionNetworkInterfaces", "RESOURCE_MISMATCH"): "see FunctionNetworkPlacement",
+    ("boundary", "FunctionNetworkPlacement", "RESOURCE_MISMATCH"): "see FunctionNetworkInterfaces",
     # The Service Authorization Reference lists apigateway:Request/ApiName on the `Apis` resource type that
     # `POST /apis` (CreateApi) is authorised on ("Actions, resources, and condition keys for Amazon API
     # Gateway Management V2"); parliament looks for it on the action only.
