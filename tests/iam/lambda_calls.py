@@ -6,10 +6,12 @@ Sources (AWS documentation page titles; provider functions in terraform-provider
 AWS provider bridges):
 - Lambda Developer Guide "Giving Lambda functions access to resources in an Amazon VPC" (the caller's
   ec2:DescribeSecurityGroups/DescribeSubnets/DescribeVpcs for vpc_config; iam:PassRole of the execution
-  role); "Create a Lambda function using a container image", Amazon ECR permissions (Lambda adds its
-  pull permissions to the repository policy with the caller's ecr:GetRepositoryPolicy and
-  ecr:SetRepositoryPolicy); Lambda service authorization reference (alias, version and provisioned
-  concurrency calls are authorised on `function:<name>[:<qualifier>]`; AddPermission's lambda:Principal).
+  role); "Create a Lambda function using a container image", Amazon ECR permissions, and AWS re:Post
+  "Lambda does not have permission to access the ECR image" (same account: the repository policy must
+  admit lambda.amazonaws.com; Lambda writes that statement with the caller's ecr:GetRepositoryPolicy /
+  ecr:SetRepositoryPolicy when it is missing); Lambda service authorization reference (alias, version
+  and provisioned concurrency calls are authorised on `function:<name>[:<qualifier>]`; AddPermission's
+  lambda:Principal).
 - ELB User Guide "Lambda functions as targets" (RegisterTargets with the alias ARN as target id).
 - "Actions, resources, and condition keys for Amazon API Gateway Management V2" (verbs on /apis paths,
   apigateway:Request/ApiName, aws:ResourceTag on every V2 resource type); API Gateway Developer Guide
@@ -26,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacks.offline import DeclaredResource
-from tests.iam.calls import CallMaker, Calls, Stack, _id, _pass_role
+from tests.iam.calls import CallMaker, Calls, Stack, _id, _named, _pass_role
 from tests.iam.evaluator import Request
 
 RELEASE_SOURCE, RELEASE_DETAIL_TYPE = "booking.release", "Lambda Release State Change"
@@ -166,6 +168,10 @@ MAKERS: dict[str, CallMaker] = {
     "aws:apigatewayv2/route:Route": _api_child("routes"),
     "aws:apigatewayv2/stage:Stage": _api_child("stages"),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    # If the registry declares the Lambda pull statement itself instead of leaving it to Lambda.
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _named(
+        "ecr:SetRepositoryPolicy", "ecr:repository/{n}", "repository"
+    ),
 }
 
 

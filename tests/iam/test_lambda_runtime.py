@@ -71,6 +71,7 @@ def lambda_resources(env: str, front_door: str) -> list[DeclaredResource]:
             timeoutSeconds=30,
         ),
         _resource("aws:ec2/securityGroup:SecurityGroup", f"{base}-service", name=f"{base}-service"),
+        _resource("aws:ecr/repositoryPolicy:RepositoryPolicy", f"{base}-pull", repository=f"{base}-api"),
     ]
     if front_door == "alb":
         target_group = (
