@@ -180,7 +180,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, object], str]] = [
         "booking:service.desiredCoutn = 2 is invalid: unknown key; allowed keys are architecture, containerPort, "
         "cpu, cpuTargetPercent, desiredCount, failOnRollback, gracefulShutdownSeconds, "
         "healthCheckGracePeriodSeconds, logLevel, logRetentionDays, maxCount, memory, minCount, onDemandBase, "
-        "requestsPerTarget, spot, stopTimeoutSeconds, waitForSteadyState",
+        "requestsPerTarget, runtime, spot, stopTimeoutSeconds, waitForSteadyState",
     ),
     # Draining (docs/draining.md): stopTimeout must cover drain + graceful shutdown + exit.
     (
