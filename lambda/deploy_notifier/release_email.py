@@ -140,7 +140,7 @@ def handle_release(
         event_id = event.get("id")
         logger.warning(
             "event skipped",
-            extra={"eventId": event_id if isinstance(event_id, str) else None, "why": str(skip)},
+            extra={"eventId": event_id[:100] if isinstance(event_id, str) else None, "why": str(skip)},
         )
         return {"published": False, "skipped": str(skip)}
 
