@@ -14,8 +14,10 @@ import pytest
 from moto import mock_aws
 
 from components.notifier import DeployNotifier, DeployNotifierArgs
+from components.notifier_policies import release_event_pattern
 from components.types import EmailSubscription
 from stacks.mocks import AwsMocks, Declared
+from stacks.offline import run_stack
 from tests.ecs_sample_events import ACCOUNT, REGION, deployment_event, service_arn
 from tests.release_sample_events import FUNCTION, release_event
 
@@ -208,3 +210,26 @@ def test_other_environments_functions_and_sources_do_not_match(
     release_bus: Any, event: dict[str, Any]
 ) -> None:
     assert release_bus(event) is False
+
+
+# --- wired into the real stack program (dev on the Lambda runtime) ---------------------------------------
+
+
+def test_the_lambda_stack_wires_the_notifier_to_its_own_functions_releases() -> None:
+    run = run_stack("dev", {"booking:service.runtime": "lambda", "booking:lambda": {}})
+    assert run.error is None, run.error
+    notifier = run.one("booking:components:DeployNotifier")
+    children = run.children(notifier)
+    api = run.named("booking-dev-function")
+    [rule] = [r for r in children if r.type == "aws:cloudwatch/eventRule:EventRule"]
+    assert rule.inputs["name"] == RULE
+    assert json.loads(rule.inputs["eventPattern"]) == release_event_pattern(
+        environment="dev", function_name=api.inputs["name"]
+    )
+    assert not run.of_type("aws:ecs/service:Service")
+    [function] = [r for r in children if r.type == "aws:lambda/function:Function"]
+    variables = function.inputs["environment"]["variables"]
+    assert variables["FUNCTION_NAME"] == api.inputs["name"] == FUNCTION
+    assert "SERVICE_ARN" not in variables and "CLUSTER_NAME" not in variables
+    [policy] = [json.loads(r.inputs["policy"]) for r in children if r.type == "aws:iam/rolePolicy:RolePolicy"]
+    assert not [a for s in policy["Statement"] for a in s["Action"] if a.startswith("ecs:")]

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from components.lambda_release import Release, release_entry
 from components.notifier_policies import failures_filter_policy, release_event_pattern
 from tests.deploy_notifier_loader import load_notifier
 from tests.ecs_sample_events import ACCOUNT, REGION
@@ -269,35 +270,48 @@ def test_function_names_outside_the_naming_scheme_keep_their_full_name() -> None
 # --- the whole path: PutEvents -> the component's rule (moto's matcher) -> the notifier -> SNS -----------
 
 
-def test_a_put_release_event_reaches_the_admins_through_the_rule(inbox: Inbox) -> None:
+def _gate_release(environment: str, previous: str | None = "7") -> Release:
+    return Release(
+        region=REGION,
+        environment=environment,
+        app="booking",
+        function_name=f"booking-{environment}-api",
+        alias="live",
+        version="8",
+        previous_version=previous,
+        image_digest=DIGEST,
+    )
+
+
+def test_the_gates_own_events_reach_the_admins_through_the_rule(inbox: Inbox) -> None:
+    """Producer and consumer together: components/lambda_release.py's PutEvents entries, routed by the
+    component's pattern (moto's matcher), handled by the notifier as shipped."""
     bus = boto3.client("events", region_name=REGION)
     delivered_url, delivered_arn = _queue(inbox.sqs, "delivered")
     pattern = release_event_pattern(environment="dev", function_name=FUNCTION)
     bus.put_rule(Name="booking-dev-release-notifier", EventPattern=json.dumps(pattern))
     bus.put_targets(Rule="booking-dev-release-notifier", Targets=[{"Id": "fn", "Arn": delivered_arn}])
-    for env in ("prod", "dev"):  # the gate's PutEvents, as components/lambda_release.py sends it
-        sample = release_event("FAILED", environment=env, reason=READYZ_REASON)
-        sent = bus.put_events(
-            Entries=[
-                {
-                    "Source": sample["source"],
-                    "DetailType": sample["detail-type"],
-                    "Detail": json.dumps(sample["detail"]),
-                }
-            ]
-        )
-        assert sent["FailedEntryCount"] == 0
+    entries = [
+        release_entry("FAILED", _gate_release("prod"), READYZ_REASON),  # another stack's release
+        release_entry("STARTED", _gate_release("dev")),
+        release_entry("FAILED", _gate_release("dev"), READYZ_REASON),
+        release_entry("COMPLETED", _gate_release("dev", previous=None)),
+    ]
+    for entry in entries:  # one call each, as the gate sends them
+        assert bus.put_events(Entries=[entry])["FailedEntryCount"] == 0
     got = inbox.sqs.receive_message(QueueUrl=delivered_url, MaxNumberOfMessages=10).get("Messages", [])
-    assert len(got) == 1  # prod's event does not match dev's rule
-    delivered = json.loads(got[0]["Body"])  # the envelope EventBridge built, not our sample
-    assert notifier.handler(delivered, None)["published"] is True
-    [message] = inbox.messages()
-    assert message["Subject"].startswith("[dev] booking api: version 8 FAILED, live stays on version 7")
-    assert f"Event id:       {delivered['id']}\n" in message["Message"]
+    delivered = [json.loads(m["Body"]) for m in got]  # the envelopes EventBridge built
+    assert sorted(d["detail"]["eventName"] for d in delivered) == ["COMPLETED", "FAILED", "STARTED"]
+    for event in delivered:
+        assert notifier.handler(event, None)["published"] is True
+    messages = {attrs(m)["release_status"]: m for m in inbox.messages()}
+    assert messages["STARTED"]["Subject"] == f"[dev] booking api: deploying version 8 (image {SHORT})"
+    assert messages["FAILED"]["Message"].startswith(FAILED_HEADLINE + "\n")
+    assert messages["COMPLETED"]["Subject"] == f"[dev] booking api: deployed version 8 (image {SHORT})"
+    assert "From:" not in messages["COMPLETED"]["Message"]  # the first release: no previous version
+    failed = messages["FAILED"]["Message"]
+    event = next(d for d in delivered if d["detail"]["eventName"] == "FAILED")
+    assert f"Event id:       {event['id']}\n" in failed
     # moto's delivered envelope has no `account` (real EventBridge always sets it): the line is left out.
-    account = delivered.get("account")
-    assert (
-        (f"Account:        {account}\n" in message["Message"])
-        if account
-        else ("Account:" not in message["Message"])
-    )
+    account = event.get("account")
+    assert (f"Account:        {account}\n" in failed) if account else ("Account:" not in failed)
