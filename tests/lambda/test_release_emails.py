@@ -286,7 +286,7 @@ def _gate_release(environment: str, previous: str | None = "7") -> Release:
 def test_the_gates_own_events_reach_the_admins_through_the_rule(inbox: Inbox) -> None:
     """Producer and consumer together: components/lambda_release.py's PutEvents entries, routed by the
     component's pattern (moto's matcher), handled by the notifier as shipped."""
-    bus = boto3.client("events", region_name=REGION)
+    bus: Any = boto3.client("events", region_name=REGION)  # release_entry returns a plain dict
     delivered_url, delivered_arn = _queue(inbox.sqs, "delivered")
     pattern = release_event_pattern(environment="dev", function_name=FUNCTION)
     bus.put_rule(Name="booking-dev-release-notifier", EventPattern=json.dumps(pattern))
