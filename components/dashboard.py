@@ -13,7 +13,7 @@ from typing import Any
 
 from components.alarms import ALB, CONTAINER_INSIGHTS, ECS, LAMBDA, RDS, SQS, Watched
 from components.business_metrics import business_widgets
-from components.dashboard_lambda import function_widgets, http_api_widgets
+from components.dashboard_lambda import alb_lambda_target_widget, function_widgets, http_api_widgets
 from components.dashboard_widgets import HEIGHT, WIDTH, graph, metric
 
 # The API's access log: one JSON line per request (fields from app/ logging). ECS's awslogs driver
@@ -72,6 +72,10 @@ def dashboard_body(
             timeout_seconds=int(function_timeout_seconds or 0),
             reserved_concurrency=int(function_reserved_concurrency or 0),
         )
+        if behind_alb:
+            compute.insert(
+                0, alb_lambda_target_widget(str(watched.load_balancer), str(watched.target_group), region)
+            )
     front = (
         _alb_widgets(watched, region)
         if behind_alb

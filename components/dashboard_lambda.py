@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.alarms import API_GATEWAY, LAMBDA
+from components.alarms import ALB, API_GATEWAY, LAMBDA
 from components.dashboard_widgets import graph, metric
 
 COLD_STARTS_QUERY = "\n| ".join(
@@ -135,3 +135,24 @@ def http_api_widgets(api_id: str, stage: str, region: str) -> list[dict[str, Any
             region,
         ),
     ]
+
+
+def alb_lambda_target_widget(load_balancer: str, target_group: str, region: str) -> dict[str, Any]:
+    """Requests the ALB could not hand to the function or back (front door alb, runtime lambda).
+
+    ALB metrics for Lambda targets ("CloudWatch metrics for your Application Load Balancer"):
+    LambdaUserError counts requests that failed because of the function (no permission to invoke it,
+    malformed or incomplete JSON response, request or response over 1 MB), LambdaInternalError those
+    failed inside the ALB or Lambda; both on LoadBalancer + TargetGroup, Sum, non-zero only.
+    """
+    tg = {"LoadBalancer": load_balancer, "TargetGroup": target_group}
+    return graph(
+        "ALB to function errors",
+        [
+            metric(
+                ALB, "LambdaUserError", tg, stat="Sum", label="Function-side (permission, response, size)"
+            ),
+            metric(ALB, "LambdaInternalError", tg, stat="Sum", label="ALB/Lambda internal"),
+        ],
+        region,
+    )

@@ -33,6 +33,7 @@ from tests.infra.monitoring_watched import (
     REGION,
     RESERVED_CONCURRENCY,
     STAGE,
+    TG,
     TIMEOUT_SECONDS,
     WATCHED,
 )
@@ -196,6 +197,10 @@ def test_dashboard_graphs_the_function_with_its_limits() -> None:
     assert duration["annotations"]["horizontal"][0]["value"] == TIMEOUT_SECONDS * 1000
     concurrency = _graph(body, "Function concurrency")
     assert concurrency["annotations"]["horizontal"][0]["value"] == RESERVED_CONCURRENCY
+    # What the ALB could not hand to the function (permission, malformed response, 1 MB limit).
+    alb = {(name, frozenset(d.items())) for ns, name, d in metric_entries(body) if ns == "AWS/ApplicationELB"}
+    tg = frozenset({"LoadBalancer": LB, "TargetGroup": TG}.items())
+    assert {("LambdaUserError", tg), ("LambdaInternalError", tg)} <= alb
     # Behind the ALB its graphs stay; the ECS ones go.
     titles = {w["properties"].get("title") for w in body["widgets"]}
     assert {"Requests", "5xx responses", "Load balancer capacity (LCUs)"} <= titles
