@@ -121,7 +121,7 @@ def lambda_alarm_definitions(
             "functionThrottles",
             s.function_throttles,
             f"More than {s.function_throttles.threshold:g} request(s) per period were throttled: the "
-            "function is at its reserved concurrency and callers got 429/502/503.",
+            "function is at its reserved concurrency and those callers got an error from the front door.",
             comparison_operator="GreaterThanThreshold",
             threshold=s.function_throttles.threshold,
             metric_name="Throttles",
