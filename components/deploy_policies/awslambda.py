@@ -7,8 +7,9 @@ authorization reference: resource types "function", "function alias", "function 
 
 - `AddPermission` only for the principals the stack hands its functions to (`lambda:Principal`): the
   ALB (target group), API Gateway (HTTP API) and EventBridge (the notifier's rule).
-- `InvokeFunction`: the release gate (components/lambda_release.py) runs the migration and the
-  `/readyz` probe on the version it just published, with the deployer's credentials.
+- `InvokeFunction`: only versions and aliases of the API's function (`<project>-<env>-api:*`): the
+  release gate (components/lambda_release.py) runs the migration and the `/readyz` probe on the version
+  it just published, with the deployer's credentials.
 - `events:PutEvents` only with `Source: booking.release` (`events:source`, EventBridge User Guide,
   "Using IAM policy conditions in Amazon EventBridge") and its one detail type (`events:detail-type`)
   on the default bus: the gate's STARTED /
@@ -34,6 +35,9 @@ INVOKE_PRINCIPALS: tuple[str, ...] = (
     "events.amazonaws.com",
 )
 
+# The API's function (stacks/settings `Names.function`): the only one the deploy role may invoke.
+API_FUNCTION_SUFFIX = "-api"
+
 # The release gate's events (components/lambda_release.py EVENT_SOURCE / EVENT_DETAIL_TYPE).
 RELEASE_EVENT_SOURCE = "booking.release"
 RELEASE_EVENT_DETAIL_TYPE = "Lambda Release State Change"
@@ -55,7 +59,6 @@ FUNCTION_ACTIONS = (
     "lambda:GetPolicy",
     "lambda:GetProvisionedConcurrencyConfig",
     "lambda:GetRuntimeManagementConfig",
-    "lambda:InvokeFunction",
     "lambda:ListAliases",
     "lambda:ListProvisionedConcurrencyConfigs",
     "lambda:ListTags",
@@ -86,6 +89,15 @@ def statements(scope: StackScope) -> list[Statement]:
             ["lambda:AddPermission"],
             function_arns(scope),
             scope.in_region(**{"lambda:Principal": list(INVOKE_PRINCIPALS)}),
+        ),
+        # The release gate invokes the version it just published (`Qualifier`): a qualified ARN, which an
+        # unqualified grant does not match (Lambda Developer Guide, "Resources and conditions for Lambda
+        # actions"). So neither `$LATEST` unqualified nor the notifier can be invoked by the deploy role.
+        allow(
+            "ReleaseGateInvoke",
+            ["lambda:InvokeFunction"],
+            [scope.arn("lambda", f"function:{scope.base}{API_FUNCTION_SUFFIX}:*")],
+            scope.in_region(),
         ),
         allow(
             "ReleaseEvents",

@@ -199,6 +199,16 @@ REFUSED: list[tuple[str, str, Request]] = [
         Request("lambda:InvokeFunction", function_arn(DEV, PROD_FN, "live"), _ctx()),
     ),
     (
+        "dev invokes its notifier",
+        "dev",
+        Request("lambda:InvokeFunction", function_arn(DEV, "booking-dev-deploy-notifier"), _ctx()),
+    ),
+    (
+        "dev invokes its API unqualified",
+        "dev",
+        Request("lambda:InvokeFunction", function_arn(DEV, DEV_FN), _ctx()),
+    ),
+    (
         "invoke permission for anyone",
         "dev",
         Request("lambda:AddPermission", function_arn(DEV, DEV_FN, "live"), _ctx(**{"lambda:Principal": "*"})),
