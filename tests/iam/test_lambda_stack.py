@@ -8,7 +8,6 @@ evaluated inside the boundary.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import cache
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 
 from components.deploy_policies import boundary_policy, boundary_policy_arn, deploy_policy
 from stacks.aws_answers import ACCOUNT
-from stacks.offline import OfflineRun, run_stack
+from stacks.offline import REPO_ROOT, OfflineRun, run_stack
 from tests.iam.calls import first_up
 from tests.iam.evaluator import ALLOWED, Request, evaluate
 from tests.iam.test_deploy_roles import REGION, scope
@@ -35,10 +34,21 @@ CONFIGS: dict[str, tuple[str, dict[str, object]]] = {
     ),
 }
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("components.lambda_service") is None,
-    reason="the Lambda runtime's components are not on this branch yet",
-)
+# The HTTP API front door is wired into the program by its own change (branch lfront); until that is
+# merged, `frontDoor: httpApi` has nothing to derive. Inert once `__main__` uses it.
+HTTP_API_WIRED = "http_api_front_door" in (REPO_ROOT / "stacks" / "__main__.py").read_text()
+
+
+def _params() -> list[object]:
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.skipif(
+                name.endswith("httpApi") and not HTTP_API_WIRED, reason="frontDoor httpApi not wired yet"
+            ),
+        )
+        for name in sorted(CONFIGS)
+    ]
 
 
 @cache
@@ -49,7 +59,7 @@ def _run(name: str) -> OfflineRun:
     return run
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("name", _params())
 def test_the_deploy_role_can_make_every_call_of_the_first_lambda_up(name: str) -> None:
     stack = CONFIGS[name][0]
     run = _run(name)
@@ -81,7 +91,7 @@ def _owned(resource: str, stack: str) -> dict[str, Any]:
     return context
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("name", _params())
 def test_the_lambda_stack_roles_carry_the_boundary_and_work_inside_it(name: str) -> None:
     stack = CONFIGS[name][0]
     run = _run(name)
