@@ -59,6 +59,8 @@ class GithubOidcArgs:
     existing_provider_arn: str | None = None
     # environment → (domain name, Route 53 hosted zone id) when the stack creates its certificate.
     domains: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # The environments that may use the HTTP API front door; None: all of them.
+    http_api_environments: Sequence[str] | None = None
 
 
 def deploy_role_name(project: str, environment: str) -> str:
@@ -198,6 +200,7 @@ def _scope(args: GithubOidcArgs, environment: str, previous: str | None, arns: l
         promote_from=previous,
         domain_name=domain,
         hosted_zone_id=zone,
+        http_api=args.http_api_environments is None or environment in args.http_api_environments,
     )
 
 

@@ -435,6 +435,22 @@ def test_only_prod_may_read_the_image_it_promotes_from_dev() -> None:
     assert all(a.startswith("ecr:") and not a.startswith(("ecr:Put", "ecr:Delete")) for a in source["Action"])
 
 
+def test_only_stacks_that_may_use_the_http_api_get_api_gateway(run: dict[str, Any]) -> None:
+    """Prod keeps the ALB (booking:lambda.frontDoor), so its deploy role has no API Gateway action."""
+
+    def actions(environment: str) -> set[str]:
+        return {
+            action
+            for p in of_type(run, "aws:iam/policy:Policy")
+            if p["inputs"]["name"].startswith(f"booking-deploy-{environment}-")
+            for s in statements_of(json.loads(p["inputs"]["policy"]))
+            for action in s["Action"]
+        }
+
+    assert {"apigateway:POST", "apigateway:DELETE"} <= actions("dev")
+    assert not {a for a in actions("prod") if a.startswith("apigateway:")}
+
+
 def test_the_admin_guard_allows_read_only_wildcards() -> None:
     read = {"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*", "ecs:List*"], "Resource": "*"}
     assert broad_actions({"Version": "2012-10-17", "Statement": [read]}) == []

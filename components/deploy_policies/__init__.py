@@ -81,6 +81,8 @@ def deploy_policy(scope: StackScope) -> PolicyDocument:
     """What `pulumi up` of one stack needs, and nothing named outside that stack."""
     statements = state.statements(scope, write=True)
     for service in SERVICES:
+        if service is apigateway and not scope.http_api:
+            continue
         statements += service.statements(scope)
     return document(statements)
 

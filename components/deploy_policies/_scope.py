@@ -45,6 +45,9 @@ class StackScope:
     # `booking:https.domainName` / `hostedZoneId` of the stack, when it creates its own certificate.
     domain_name: str | None = None
     hosted_zone_id: str | None = None
+    # Whether the stack may use the API Gateway HTTP API front door (`booking:lambda.frontDoor: httpApi`);
+    # prod may not (stacks/settings: prod keeps the ALB), so its deploy role gets no API Gateway at all.
+    http_api: bool = True
 
     @property
     def base(self) -> str:

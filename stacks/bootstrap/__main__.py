@@ -35,6 +35,7 @@ github = GithubOidc(
         preview_roles=config.preview_roles,
         existing_provider_arn=config.existing_provider_arn,
         domains=config.domains,
+        http_api_environments=config.http_api_environments,
     ),
 )
 

@@ -38,6 +38,13 @@ class BootstrapSettings:
     # so each deploy role may change exactly its own DNS names (components/deploy_policies/acm_route53.py).
     domains: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
+    @property
+    def http_api_environments(self) -> tuple[str, ...]:
+        """Environments whose stack may take `frontDoor: httpApi`: all but prod (which keeps the ALB)."""
+        from stacks.settings.stack import PROD_STACKS
+
+        return tuple(environment for environment in self.environments if environment not in PROD_STACKS)
+
 
 def parse(raw: Mapping[str, object], region: str | None) -> BootstrapSettings:
     """Validate the `booking:*` keys of a bootstrap stack; raises ConfigError naming the bad key."""

@@ -52,6 +52,7 @@ def scope(stack: str) -> StackScope:
         promote_from="dev" if stack == "prod" else None,
         domain_name="api.booking.example.com" if stack == "prod" else None,
         hosted_zone_id="Z0123456789EXAMPLE" if stack == "prod" else None,
+        http_api=stack != "prod",  # as the bootstrap program sets it (prod keeps the ALB)
     )
 
 

@@ -259,6 +259,13 @@ REFUSED: list[tuple[str, str, Request]] = [
         "dev",
         Request("apigateway:POST", api_arn(DEV, "/apis"), _ctx(**{"apigateway:Request/ApiName": DEV_FN})),
     ),
+    (
+        "prod creates an HTTP API (prod keeps the ALB)",
+        "prod",
+        Request(
+            "apigateway:POST", api_arn(PROD, "/apis"), PROD.new(**{"apigateway:Request/ApiName": PROD_FN})
+        ),
+    ),
     ("delete prod's HTTP API", "dev", Request("apigateway:DELETE", API, PROD.owned())),
     ("a route on prod's HTTP API", "dev", Request("apigateway:POST", f"{API}/routes", PROD.owned())),
     ("change an untagged HTTP API", "dev", Request("apigateway:PATCH", API, _ctx())),
