@@ -7,6 +7,14 @@ output is the latest published one). The gate migrates the database from that ve
 `/readyz`; only then does the alias move (it depends on the gate), and `ReleaseCompleted` announces it.
 Front doors (ALB target group, HTTP API) point at the alias, never at `$LATEST` or a bare version.
 
+Concurrency: `reserved_concurrent_executions` caps the function's concurrent environments, and so its
+database connections (pulumi_aws: "A value of `0` disables lambda from being triggered and `-1` removes
+any concurrency limitations"; the settings keep it at 1 or more). Provisioned concurrency goes on the
+alias (Lambda API reference, PutProvisionedConcurrencyConfig: "Adds a provisioned concurrency
+configuration to a function's alias or version", `Qualifier` "The version number or alias name"), so it
+follows `live` to each released version; the gate has already initialised that version once, so a
+version whose init fails never becomes the alias's target.
+
 Image (docs/lambda-runtime.md, "What the stack must set on the function"): `package_type="Image"`, the
 ECR image by digest the Fargate service would run, ImageConfig entry point / command / working directory
 (Lambda API reference, "ImageConfig"). Lambda runs single-architecture images only, hence `architecture`.
