@@ -6,6 +6,8 @@ runs the migrations under the advisory lock, then an ALB-shaped `GET /readyz` mu
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 import uuid
@@ -20,7 +22,7 @@ from app.core.config import Settings
 from app.core.migrations import MIGRATION_LOCK_KEY, head_revision
 from app.lambda_handler import MigrationFailed, make_handler
 from app.main import create_app
-from components.lambda_release import readiness_event
+from components.lambda_release import Release, readiness_event, run_gate
 from tests.app.conftest import make_settings
 from tests.app.test_lambda_handler import Client, lambda_env_settings
 from tests.conftest import PgServer
@@ -145,3 +147,85 @@ def test_metrics_flag_from_the_functions_environment(monkeypatch: pytest.MonkeyP
     assert Settings().METRICS_ENABLED is False
     monkeypatch.delenv("METRICS_ENABLED")
     assert Settings().METRICS_ENABLED is True
+
+
+class InProcessLambda:
+    """A Lambda client whose Invoke runs `handler` in this process: the answer is shaped as Lambda's
+    (`FunctionError: "Unhandled"` and awslambdaric's error object, `bootstrap.make_error`:
+    errorMessage/errorType/requestId/stackTrace, when the handler raises)."""
+
+    class exceptions:  # botocore clients name it so
+        class ResourceNotFoundException(Exception):
+            pass
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.invoked: list[tuple[str, dict[str, Any]]] = []
+
+    def get_function_configuration(self, **_: Any) -> dict[str, Any]:
+        return {"State": "Active"}
+
+    def invoke(
+        self, *, FunctionName: str, Qualifier: str, InvocationType: str, Payload: bytes
+    ) -> dict[str, Any]:
+        event = json.loads(Payload)
+        self.invoked.append((Qualifier, event))
+        try:
+            return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(self.handler(event, None)).encode())}
+        except Exception as err:
+            error = {
+                "errorMessage": str(err),
+                "errorType": type(err).__name__,
+                "requestId": "",
+                "stackTrace": [],
+            }
+            return {
+                "StatusCode": 200,
+                "FunctionError": "Unhandled",
+                "Payload": io.BytesIO(json.dumps(error).encode()),
+            }
+
+
+class RecordingEvents:
+    def __init__(self) -> None:
+        self.details: list[dict[str, Any]] = []
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.details += [json.loads(e["Detail"]) for e in Entries]
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]}
+
+
+RELEASE = Release("us-east-1", "dev", "booking", "booking-dev-api", "live", "7", "6", None)
+
+
+def test_gate_releases_a_version_that_migrates_an_empty_database(empty_db: tuple[str, str]) -> None:
+    application = create_app(lambda_env_settings(empty_db[1]))
+    lambda_client, events = InProcessLambda(make_handler(application)), RecordingEvents()
+    try:
+        step = run_gate(lambda_client, events, RELEASE, sleep=lambda _s: None)
+    finally:
+        application.state.engine.dispose()
+    assert step.ok, step.message
+    assert [q for q, _ in lambda_client.invoked] == ["7", "7"], "only the new version is invoked"
+    assert [e["eventName"] for e in events.details] == ["STARTED"]
+
+
+def test_gate_stops_a_version_whose_migration_fails(pg_server: PgServer, empty_db: tuple[str, str]) -> None:
+    """The handler's MigrationFailed reaches `up`'s message and the FAILED e-mail; /readyz is not asked."""
+    dbname, url = empty_db
+    with pg_server.connect() as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET default_transaction_read_only = on").format(sql.Identifier(dbname))
+        )
+    application = create_app(lambda_env_settings(url))
+    lambda_client, events = InProcessLambda(make_handler(application)), RecordingEvents()
+    try:
+        step = run_gate(lambda_client, events, RELEASE, sleep=lambda _s: None)
+    finally:
+        application.state.engine.dispose()
+    assert not step.ok
+    assert "NOT released, alias live stays on 6" in step.message
+    assert f"MigrationFailed: migration to {head_revision()} failed" in step.message
+    assert len(lambda_client.invoked) == 1
+    assert [e["eventName"] for e in events.details] == ["STARTED", "FAILED"]
+    assert "read-only" in events.details[-1]["reason"]
