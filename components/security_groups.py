@@ -4,6 +4,10 @@
 
 The service also needs HTTPS out to AWS APIs (ECR, Secrets Manager, CloudWatch Logs) through NAT.
 The database SG has no egress rule at all: RDS answers on the established connection.
+
+Without a load balancer (`load_balancer=False`: the Lambda runtime behind an API Gateway HTTP API, which
+invokes the function without a network path into the VPC) there is no ALB SG and no rule admits the
+internet at all.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ LISTENER_PORTS = (80, 443)
 class SecurityGroupsArgs:
     vpc_id: pulumi.Input[str]
     container_port: int
+    load_balancer: bool = True
+    """False: no ALB security group, no internet ingress, no ALB→service rule."""
 
 
 class SecurityGroups(pulumi.ComponentResource):
-    alb_security_group_id: pulumi.Output[str]
+    _alb_security_group_id: pulumi.Output[str] | None
     service_security_group_id: pulumi.Output[str]
     database_security_group_id: pulumi.Output[str]
 
@@ -46,23 +52,24 @@ class SecurityGroups(pulumi.ComponentResource):
                 opts=child,
             )
 
-        alb = group("alb", "Load balancer: HTTP/HTTPS from the internet")
+        alb = group("alb", "Load balancer: HTTP/HTTPS from the internet") if args.load_balancer else None
         service = group("service", "API tasks: only from the load balancer")
         database = group("database", "PostgreSQL: only from the API tasks")
 
-        for port in LISTENER_PORTS:
-            for family, cidr in (("ipv4", WORLD_IPV4), ("ipv6", WORLD_IPV6)):
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-in-{port}-{family}",
-                    security_group_id=alb.id,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"internet to load balancer port {port}",
-                    cidr_ipv4=cidr if family == "ipv4" else None,
-                    cidr_ipv6=cidr if family == "ipv6" else None,
-                    opts=child,
-                )
+        if alb is not None:
+            for port in LISTENER_PORTS:
+                for family, cidr in (("ipv4", WORLD_IPV4), ("ipv6", WORLD_IPV6)):
+                    aws.vpc.SecurityGroupIngressRule(
+                        f"{name}-alb-in-{port}-{family}",
+                        security_group_id=alb.id,
+                        ip_protocol="tcp",
+                        from_port=port,
+                        to_port=port,
+                        description=f"internet to load balancer port {port}",
+                        cidr_ipv4=cidr if family == "ipv4" else None,
+                        cidr_ipv6=cidr if family == "ipv6" else None,
+                        opts=child,
+                    )
 
         def allow(
             source_role: str,
@@ -94,7 +101,8 @@ class SecurityGroups(pulumi.ComponentResource):
                 opts=child,
             )
 
-        allow("alb", alb, "service", service, args.container_port, "load balancer to API tasks")
+        if alb is not None:
+            allow("alb", alb, "service", service, args.container_port, "load balancer to API tasks")
         allow("service", service, "database", database, POSTGRES_PORT, "API tasks to PostgreSQL")
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-service-out-https",
@@ -107,13 +115,21 @@ class SecurityGroups(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.alb_security_group_id = alb.id
+        self._alb_security_group_id = alb.id if alb is not None else None
         self.service_security_group_id = service.id
         self.database_security_group_id = database.id
         self.register_outputs(
             {
-                "albSecurityGroupId": alb.id,
+                "albSecurityGroupId": self._alb_security_group_id,
                 "serviceSecurityGroupId": service.id,
                 "databaseSecurityGroupId": database.id,
             }
         )
+
+    @property
+    def alb_security_group_id(self) -> pulumi.Output[str]:
+        if self._alb_security_group_id is None:
+            raise ValueError(
+                "SecurityGroups was declared with load_balancer=False: there is no ALB security group"
+            )
+        return self._alb_security_group_id

@@ -36,6 +36,12 @@ def interface_endpoints(runtime: str, nat_gateways: str) -> tuple[str, ...]:
     return ()
 
 
+def uses_load_balancer(runtime: str, front_door: str | None) -> bool:
+    """The ALB exists for Fargate and for Lambda behind `frontDoor: alb`; `httpApi` replaces it (and its
+    security group, so nothing in the VPC admits the internet)."""
+    return not (runtime == "lambda" and front_door == "httpApi")
+
+
 def http_api_names(base: str) -> tuple[str, str]:
     """(API name, access-log group name): inside the deploy role's `booking-<env>-*` log-group scope."""
     return f"{base}-api", f"{base}-http-api-access"

@@ -30,7 +30,8 @@ from components.http_api import (
 from components.lambda_target import LambdaTarget, LambdaTargetArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs, target_group_shape
 from components.network import Network, NetworkArgs, endpoint_service_name
-from stacks.front_door import http_api_front_door, http_api_names, interface_endpoints
+from components.security_groups import SecurityGroups, SecurityGroupsArgs
+from stacks.front_door import http_api_front_door, http_api_names, interface_endpoints, uses_load_balancer
 from stacks.mocks import REGION, AwsMocks
 from tests.infra.mocks import run_component
 
@@ -324,6 +325,14 @@ def test_only_a_lambda_without_nat_gets_endpoints(runtime: str, nat: str, expect
     assert interface_endpoints(runtime, nat) == expected
 
 
+@pytest.mark.parametrize(
+    ("runtime", "front_door", "expected"),
+    [("fargate", None, True), ("lambda", "alb", True), ("lambda", "httpApi", False)],
+)
+def test_only_http_api_drops_the_load_balancer(runtime: str, front_door: str | None, expected: bool) -> None:
+    assert uses_load_balancer(runtime, front_door) is expected
+
+
 def test_endpoint_service_name() -> None:
     assert endpoint_service_name("eu-west-1", "secretsmanager") == "com.amazonaws.eu-west-1.secretsmanager"
     with pytest.raises(ValueError):
@@ -351,6 +360,9 @@ def test_http_api_without_nat_has_no_alb_no_nat_and_no_public_ip() -> None:
             ),
         )
         holder.append(network)
+        SecurityGroups(
+            "booking-dev", SecurityGroupsArgs(vpc_id=network.vpc_id, container_port=8000, load_balancer=False)
+        )
         api = http_api_front_door(
             "booking-dev",
             function_name=FUNCTION,
@@ -381,3 +393,24 @@ def test_http_api_without_nat_has_no_alb_no_nat_and_no_public_ip() -> None:
     assert [r.inputs["serviceName"] for r in mocks.of_type(ENDPOINT)] == [
         f"com.amazonaws.{REGION}.secretsmanager"
     ]
+
+
+def test_security_groups_without_a_load_balancer_have_no_alb_group() -> None:
+    holder: list[SecurityGroups] = []
+
+    def build() -> dict[str, Any]:
+        groups = SecurityGroups(
+            "sg", SecurityGroupsArgs(vpc_id="vpc-1", container_port=8000, load_balancer=False)
+        )
+        holder.append(groups)
+        return {"service": groups.service_security_group_id}
+
+    mocks, _ = run_component(build)
+    assert sorted(g.name for g in mocks.of_type("aws:ec2/securityGroup:SecurityGroup")) == [
+        "sg-database",
+        "sg-service",
+    ]
+    # Only service → database remains on the ingress side.
+    assert [r.name for r in mocks.of_type(INGRESS)] == ["sg-database-in-service"]
+    with pytest.raises(ValueError, match="no ALB security group"):
+        _ = holder[0].alb_security_group_id
