@@ -1,11 +1,12 @@
 """The booking stack, read top to bottom like the architecture diagram (../shared/DESIGN.md).
 
-settings → Network → SecurityGroups → (DomainCertificate) → LoadBalancer → (DomainAlias) → Registry
-→ AppSecrets → Database → Service | LambdaService (+ LambdaTarget) → DeployNotifier → Monitoring
-→ (WebFirewall) → outputs
+settings → Network → SecurityGroups → (DomainCertificate) → (LoadBalancer) → (DomainAlias) → Registry
+→ AppSecrets → Database → Service | LambdaService (+ LambdaTarget | HttpApi) → DeployNotifier
+→ Monitoring → (WebFirewall) → outputs
 
 `booking:service.runtime` picks what runs the API from the one image: ECS Fargate tasks behind the ALB's
-ip target group, or a Lambda function whose `live` alias sits behind a Lambda target group
+ip target group, or a Lambda function whose `live` alias sits behind a Lambda target group or, with
+`booking:lambda.frontDoor: httpApi`, behind an API Gateway HTTP API instead of the ALB
 (docs/lambda-runtime.md).
 """
 
@@ -21,6 +22,7 @@ from components.alarms import Watched, deployment_alarm_names
 from components.database import Database, DatabaseArgs
 from components.deploy_policies import boundary_policy_arn
 from components.domain import DomainAlias, DomainAliasArgs, DomainCertificate, DomainCertificateArgs
+from components.http_api import HttpApi
 from components.lambda_service import LambdaService, LambdaServiceArgs
 from components.lambda_target import LambdaTarget, LambdaTargetArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -32,6 +34,7 @@ from components.secrets import AppSecrets, AppSecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
 from components.service import Service, ServiceArgs
 from components.waf import WebFirewall, WebFirewallArgs
+from stacks.front_door import http_api_front_door, interface_endpoints, uses_load_balancer
 from stacks.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +43,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 settings = load_settings()
 names = settings.names
 on_lambda = settings.lambda_  # None: the API runs on Fargate
+# False with frontDoor httpApi: no ALB, no ALB security group; the HTTP API is the way in.
+with_alb = uses_load_balancer(settings.service.runtime, on_lambda.front_door if on_lambda else None)
 # The API's business and per-route metrics (EMF on stdout) land here; the dashboard and alarms read it.
 app_metrics_namespace = metrics_namespace(settings.environment)
 
@@ -67,13 +72,17 @@ network = Network(
         region=settings.region,
         account_id=account_id,
         permissions_boundary=boundary,
+        # A Lambda function without NAT reaches Secrets Manager through an interface endpoint.
+        interface_endpoints=interface_endpoints(settings.service.runtime, settings.network.nat_gateways),
     ),
     opts=on_aws,
 )
 
 security_groups = SecurityGroups(
     names.base,
-    SecurityGroupsArgs(vpc_id=network.vpc_id, container_port=settings.service.container_port),
+    SecurityGroupsArgs(
+        vpc_id=network.vpc_id, container_port=settings.service.container_port, load_balancer=with_alb
+    ),
     opts=on_aws,
 )
 
@@ -86,43 +95,46 @@ if https.creates_certificate:
         opts=on_aws,
     ).certificate_arn
 
-load_balancer = LoadBalancer(
-    names.base,
-    LoadBalancerArgs(
-        vpc_id=network.vpc_id,
-        subnet_ids=list(network.public_subnet_ids),
-        region=settings.region,
-        account_id=account_id,
-        security_group_id=security_groups.alb_security_group_id,
-        load_balancer_name=names.load_balancer,
-        target_group_name=names.target_group,
-        container_port=settings.service.container_port,
-        deregistration_delay_seconds=settings.load_balancer.deregistration_delay_seconds,
-        idle_timeout_seconds=settings.load_balancer.idle_timeout_seconds,
-        certificate_arn=certificate_arn,
-        deletion_protection=settings.load_balancer.deletion_protection,
-        access_logs=settings.load_balancer.access_logs,
-        access_log_retention_days=settings.load_balancer.access_log_retention_days,
-        health_check_interval_seconds=settings.load_balancer.health_check_interval_seconds,
-        health_check_timeout_seconds=settings.load_balancer.health_check_timeout_seconds,
-        unhealthy_threshold=settings.load_balancer.unhealthy_threshold,
-        target_type="lambda" if on_lambda else "ip",
-    ),
-    opts=on_aws,
-)
-
-url = load_balancer.url
-if https.domain_name:
-    url = DomainAlias(
-        f"{names.base}-domain",
-        DomainAliasArgs(
-            domain_name=https.domain_name,
-            hosted_zone_id=https.hosted_zone_id,
-            load_balancer_dns_name=load_balancer.dns_name,
-            load_balancer_zone_id=load_balancer.zone_id,
+load_balancer: LoadBalancer | None = None
+url: pulumi.Output[str] | None = None
+if with_alb:
+    load_balancer = LoadBalancer(
+        names.base,
+        LoadBalancerArgs(
+            vpc_id=network.vpc_id,
+            subnet_ids=list(network.public_subnet_ids),
+            region=settings.region,
+            account_id=account_id,
+            security_group_id=security_groups.alb_security_group_id,
+            load_balancer_name=names.load_balancer,
+            target_group_name=names.target_group,
+            container_port=settings.service.container_port,
+            deregistration_delay_seconds=settings.load_balancer.deregistration_delay_seconds,
+            idle_timeout_seconds=settings.load_balancer.idle_timeout_seconds,
+            certificate_arn=certificate_arn,
+            deletion_protection=settings.load_balancer.deletion_protection,
+            access_logs=settings.load_balancer.access_logs,
+            access_log_retention_days=settings.load_balancer.access_log_retention_days,
+            health_check_interval_seconds=settings.load_balancer.health_check_interval_seconds,
+            health_check_timeout_seconds=settings.load_balancer.health_check_timeout_seconds,
+            unhealthy_threshold=settings.load_balancer.unhealthy_threshold,
+            target_type="lambda" if on_lambda else "ip",
         ),
         opts=on_aws,
-    ).url
+    )
+
+    url = load_balancer.url
+    if https.domain_name:
+        url = DomainAlias(
+            f"{names.base}-domain",
+            DomainAliasArgs(
+                domain_name=https.domain_name,
+                hosted_zone_id=https.hosted_zone_id,
+                load_balancer_dns_name=load_balancer.dns_name,
+                load_balancer_zone_id=load_balancer.zone_id,
+            ),
+            opts=on_aws,
+        ).url
 
 registry = Registry(
     names.base,
@@ -169,8 +181,10 @@ database = Database(
 
 service: Service | None = None
 api: LambdaService | None = None
+http_api: HttpApi | None = None
 api_log_group_name: pulumi.Output[str]
 if on_lambda is None:
+    assert load_balancer is not None, "Fargate always has the ALB (uses_load_balancer)"
     service = Service(
         names.base,
         ServiceArgs(
@@ -255,18 +269,29 @@ else:
         opts=on_aws,
     )
     api_log_group_name = api.log_group_name
-    # frontDoor alb: the ALB's Lambda target group invokes the alias. (frontDoor httpApi and the
-    # Secrets Manager endpoint without NAT: stacks/front_door.py, wired by the front-door change.)
-    LambdaTarget(
-        f"{names.base}-lambda-target",
-        LambdaTargetArgs(
+    if load_balancer is not None:
+        # frontDoor alb: the ALB's Lambda target group invokes the alias.
+        LambdaTarget(
+            f"{names.base}-lambda-target",
+            LambdaTargetArgs(
+                function_name=api.function_name,
+                alias_name=api.alias_name,
+                alias_arn=api.alias_arn,
+                target_group_arn=load_balancer.target_group_arn,
+            ),
+            opts=on_aws,
+        )
+    else:
+        # frontDoor httpApi: API Gateway's $default route invokes the alias; its HTTPS endpoint is `url`.
+        http_api = http_api_front_door(
+            names.base,
             function_name=api.function_name,
             alias_name=api.alias_name,
             alias_arn=api.alias_arn,
-            target_group_arn=load_balancer.target_group_arn,
-        ),
-        opts=on_aws,
-    )
+            log_retention_days=settings.service.log_retention_days,
+            opts=on_aws,
+        )
+        url = http_api.url
 
 if not settings.notifications.subscriptions:
     pulumi.log.warn(
@@ -304,8 +329,10 @@ monitoring = Monitoring(
         region=settings.region,
         account_id=account_id,
         watched=Watched(
-            load_balancer=load_balancer.arn_suffix,
-            target_group=load_balancer.target_group_arn_suffix,
+            load_balancer=load_balancer.arn_suffix if load_balancer else None,
+            target_group=load_balancer.target_group_arn_suffix if load_balancer else None,
+            api_id=http_api.api_id if http_api else None,
+            stage=http_api.stage_name if http_api else None,
             cluster_name=service.cluster_name if service else None,
             service_name=service.service_name if service else None,
             function_name=api.function_name if api else None,
@@ -327,7 +354,7 @@ monitoring = Monitoring(
 )
 
 waf = settings.waf
-if waf and waf.enabled:
+if waf and waf.enabled and load_balancer is not None:  # settings refuse WAF with httpApi
     WebFirewall(
         f"{names.base}-waf",
         WebFirewallArgs(
@@ -344,6 +371,7 @@ if waf and waf.enabled:
         opts=on_aws,
     )
 
+assert url is not None, "every front door gives the stack a URL"
 pulumi.export("url", url)
 pulumi.export("ecrRepositoryUrl", registry.repository_url)
 pulumi.export("image", registry.image_uri)
