@@ -71,14 +71,15 @@ class Names:
     """The Lambda function (runtime lambda), `<project>-<stack>-api`; its alias is `live`."""
 
 
-def derive_names(project: str, stack: str, container_port: int) -> Names:
+def derive_names(project: str, stack: str, container_port: int, runtime: str = "fargate") -> Names:
     base = f"{project}-{stack}"
     return Names(
         base=base,
         load_balancer=base,
-        # The port is part of the name so that a port change (which replaces the target group) can
-        # create the new one before deleting the old one without a name clash.
-        target_group=f"{base}-{container_port}",
+        # The port (or `lambda`: a Lambda target group has no port) is part of the name so that a change
+        # that replaces the target group (a port change, or switching runtime, which changes its target
+        # type) can create the new one before deleting the old one without a name clash.
+        target_group=f"{base}-lambda" if runtime == "lambda" else f"{base}-{container_port}",
         cluster=base,
         service="api",
         log_group=f"/ecs/{base}/api",
@@ -183,7 +184,7 @@ def parse_settings(project: str, stack: str, config: Mapping[str, Any]) -> Stack
         # Enhanced Monitoring (OS metrics every minute) is on in prod unless the config says 0.
         database = dataclasses.replace(database, monitoring_interval_seconds=60 if is_prod else 0)
 
-    names = derive_names(project, stack, service.container_port)
+    names = derive_names(project, stack, service.container_port, service.runtime)
     longest = max(len(names.load_balancer), len(names.target_group))
     if longest > TARGET_GROUP_NAME_LIMIT:
         room = len(stack) - (longest - TARGET_GROUP_NAME_LIMIT)

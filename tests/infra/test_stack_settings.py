@@ -75,6 +75,9 @@ def test_names_are_derived_from_project_and_stack() -> None:
     assert names.load_balancer == "booking-dev"
     assert names.target_group == "booking-dev-8000"
     assert names.log_group == "/ecs/booking-dev/api"
+    # Switching runtime replaces the target group (its type changes): a different name lets the new one
+    # be created before the old one is deleted.
+    assert derive_names("booking", "dev", 8000, "lambda").target_group == "booking-dev-lambda"
 
 
 def test_read_config_lists_every_key_and_decodes_objects(monkeypatch: pytest.MonkeyPatch) -> None:
