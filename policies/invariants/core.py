@@ -23,6 +23,7 @@ LISTENER_TYPES = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 RDS_INSTANCE = "aws:rds/instance:Instance"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ECS_SERVICE = "aws:ecs/service:Service"
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SNS_TOPIC = "aws:sns/topic:Topic"
 SQS_QUEUE = "aws:sqs/queue:Queue"

@@ -10,6 +10,7 @@ from policies.invariants.core import (
     DEFAULT_SECURITY_GROUP,
     ECS_SERVICE,
     INGRESS_RULE,
+    LAMBDA_FUNCTION,
     LISTENER_TYPES,
     LOAD_BALANCER_TYPES,
     POSTGRES_PORT,
@@ -159,6 +160,14 @@ def security_group_roles(inv: Inventory) -> SecurityGroupRoles:
         groups = as_list(network.get("securityGroups")) if isinstance(network, Mapping) else []
         found, _ = inv.resolve_all(svc, "networkConfiguration", groups, [SECURITY_GROUP])
         service += found
+    # The Lambda runtime: the API function's VPC security groups play the service's part (a function
+    # outside a VPC, like the deploy notifier, has none and reaches no database).
+    for fn in inv.of_type(LAMBDA_FUNCTION):
+        vpc = fn.props.get("vpcConfig")
+        groups = as_list(vpc.get("securityGroupIds")) if isinstance(vpc, Mapping) else []
+        if groups:
+            found, _ = inv.resolve_all(fn, "vpcConfig", groups, [SECURITY_GROUP])
+            service += found
     database: list[ResourceRecord] = []
     for db in inv.of_type(RDS_INSTANCE):
         found, _ = inv.resolve_all(

@@ -328,3 +328,17 @@ def test_https_listeners_need_modern_tls_and_http_must_redirect() -> None:
     # without a certificate there is no HTTPS listener, and HTTP may forward
     http_only = add(good_stack(), listener("http", protocol="HTTP", port=80, defaultActions=forward))
     assert violations(http_only, "alb-https-modern-tls") == []
+
+
+def test_a_vpc_lambda_function_is_the_service_for_the_database_rule() -> None:
+    """Runtime lambda: the function's VPC security group is the one the database may admit."""
+    base = {k: v for k, v in good_stack().items() if v.type != "aws:ecs/service:Service"}
+    assert violations(base, "sg-database-ingress-from-service-only"), "no service: the rule flags it"
+    function = record(
+        "aws:lambda/function:Function",
+        "api-function",
+        {"vpcConfig": {"securityGroupIds": ["service-sg-id"], "subnetIds": ["private-a-id"]}},
+    )
+    assert violations(add(base, function), "sg-database-ingress-from-service-only") == []
+    outside = record("aws:lambda/function:Function", "notifier", {})
+    assert violations(add(base, outside), "sg-database-ingress-from-service-only"), "no VPC, no service role"
