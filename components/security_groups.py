@@ -29,6 +29,11 @@ class SecurityGroupsArgs:
     container_port: int
     load_balancer: bool = True
     """False: no ALB security group, no internet ingress, no ALB→service rule."""
+    alb_to_service: bool = True
+    """False for a Lambda target: "The load balancer invokes the Lambda function directly instead of
+    using a network connection. Therefore, there are no requirements for the outbound rules of the
+    Application Load Balancer security groups" (ELB guide, "Lambda functions as targets"), so neither
+    the ALB's egress nor the function's ingress rule is needed."""
 
 
 class SecurityGroups(pulumi.ComponentResource):
@@ -101,7 +106,7 @@ class SecurityGroups(pulumi.ComponentResource):
                 opts=child,
             )
 
-        if alb is not None:
+        if alb is not None and args.alb_to_service:
             allow("alb", alb, "service", service, args.container_port, "load balancer to API tasks")
         allow("service", service, "database", database, POSTGRES_PORT, "API tasks to PostgreSQL")
         aws.vpc.SecurityGroupEgressRule(

@@ -81,7 +81,11 @@ network = Network(
 security_groups = SecurityGroups(
     names.base,
     SecurityGroupsArgs(
-        vpc_id=network.vpc_id, container_port=settings.service.container_port, load_balancer=with_alb
+        vpc_id=network.vpc_id,
+        container_port=settings.service.container_port,
+        load_balancer=with_alb,
+        # A Lambda target is invoked through the Lambda API, not over the network.
+        alb_to_service=on_lambda is None,
     ),
     opts=on_aws,
 )

@@ -130,3 +130,17 @@ def test_alb_registers_the_alias_only_after_the_permission(alb_no_nat: OfflineRu
         if p.inputs["principal"] == "elasticloadbalancing.amazonaws.com"
     )
     assert permission.urn in attachment.dependencies
+
+
+def test_alb_reaches_a_lambda_target_without_a_network_rule(alb_no_nat: OfflineRun) -> None:
+    """ELB guide, "Lambda functions as targets": the load balancer invokes the function directly, not
+    over the network, so neither the ALB's egress nor the function's ingress is opened."""
+    groups = {g.name: g.id for g in alb_no_nat.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    alb_sg, service_sg = groups["booking-dev-alb"], groups["booking-dev-service"]
+    assert not [r.name for r in alb_no_nat.of_type(INGRESS) if r.inputs["securityGroupId"] == service_sg]
+    egress = alb_no_nat.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert not [r.name for r in egress if r.inputs["securityGroupId"] == alb_sg]
+    world = {
+        r.inputs["securityGroupId"] for r in alb_no_nat.of_type(INGRESS) if r.inputs.get("cidrIpv4") in WORLD
+    }
+    assert world == {alb_sg}, "the ALB stays the one internet-facing group"
