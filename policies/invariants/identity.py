@@ -38,6 +38,10 @@ WILDCARD_RESOURCE_ACTIONS = frozenset(
         "xray:puttelemetryrecords",
         "ec2:createnetworkinterface",
         "ec2:describenetworkinterfaces",
+        # EC2 User Guide, "Example policies to control access to the Amazon EC2 API": the ec2:Describe*
+        # actions "do not support resource-level permissions" (Resource must be "*"). Lambda's VPC
+        # access needs this one (AWSLambdaVPCAccessExecutionRole).
+        "ec2:describesubnets",
         "ec2:deletenetworkinterface",
         "ec2:assignprivateipaddresses",
         "ec2:unassignprivateipaddresses",

@@ -14,6 +14,7 @@ from components.lambda_release import EVENT_SOURCE
 from components.lambda_service import ALIAS_NAME, IMAGE_COMMAND, IMAGE_ENTRY_POINT
 from stacks.aws_answers import ACCOUNT
 from stacks.offline import DeclaredResource, OfflineRun, run_stack
+from stacks.plan import guardrails
 
 FUNCTION = "aws:lambda/function:Function"
 ALIAS = "aws:lambda/alias:Alias"
@@ -189,3 +190,9 @@ def test_concurrency_settings(dev_lambda: OfflineRun, prod_lambda: OfflineRun) -
     assert provisioned.inputs["qualifier"] == "live"
     assert provisioned.inputs["provisionedConcurrentExecutions"] == 2
     assert prod_lambda.one(ALIAS).urn in provisioned.dependencies
+
+
+def test_every_guardrail_holds_on_the_lambda_runtime(run: OfflineRun) -> None:
+    """The policy pack's guardrails (mandatory in prod) pass for a Lambda stack, as for Fargate."""
+    report = guardrails(run)
+    assert report.violations == (), [str(v) for v in report.violations]
