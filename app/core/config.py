@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.lambda_pool import LAMBDA_POOL_DEFAULTS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -95,10 +97,6 @@ def get_settings() -> Settings:
     return Settings()
 
 
-# A Lambda execution environment serves one request at a time (AWS Lambda Developer Guide, "Lambda
-# execution environment"), so one pooled connection is all it can use; every extra one is held idle
-# in RDS's max_connections, multiplied by the function's concurrency.
-LAMBDA_POOL_DEFAULTS = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0}
 # No Prometheus /metrics either: no scraper reaches an execution environment (metrics go out as EMF).
 LAMBDA_DEFAULTS: dict[str, object] = {**LAMBDA_POOL_DEFAULTS, "METRICS_ENABLED": False}
 

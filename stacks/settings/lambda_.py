@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.core.config import LAMBDA_POOL_DEFAULTS
+from app.core.lambda_pool import LAMBDA_POOL_DEFAULTS
 from components.types import FRONT_DOORS, FrontDoor
 from stacks.settings import connections
 from stacks.settings._base import NAMESPACE, ConfigError, Section
