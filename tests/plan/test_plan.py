@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from policies.invariants import security_group_roles
 from stacks.offline import OfflineRun
 from stacks.plan import __main__ as cli
+from stacks.plan import runtimes
 from stacks.plan.cost import load_prices
 from stacks.plan.model import Inventory, build_plan, guardrails, plan_stack, records
 from stacks.plan.render import as_json, diff, embedded_diagram, mermaid, text
@@ -41,9 +44,20 @@ def test_both_stacks_plan_cleanly(stack: str) -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_cli_exits_zero_for_both_stacks(stack: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setattr(cli, "plan_stack", lambda *a, **k: build_plan(offline(stack)))
+    monkeypatch.setattr(cli, "compare_runtimes", functools.partial(runtimes.compare, runner=offline))
     assert cli.main(["--stack", stack]) == 0
     out = capsys.readouterr().out
     assert "TOTAL at desired task counts" in out and "0 violation(s)" in out
+    # both runtimes, idle and busy: the Fargate row is the stack's own run costed twice
+    comparison = out[out.index(f"Runtimes compared (stack {stack}") :]
+    fargate = next(line for line in comparison.splitlines() if line.strip().startswith("fargate"))
+    idle, busy = (float(x.replace(",", "")) for x in re.findall(r"\$([\d,]+\.\d\d)", fargate))
+    assert 0 < idle < busy
+    assert "lambda" in comparison
+
+
+def _no_comparison(*_a: Any, **_k: Any) -> list[runtimes.RuntimeCost]:
+    return [runtimes.RuntimeCost("fargate", None, None, "skipped")]
 
 
 def test_guardrails_see_the_real_security_group_chain() -> None:
@@ -268,6 +282,7 @@ def test_an_open_service_security_group_fails_the_prod_guardrail() -> None:
 def test_violations_in_dev_are_warnings_and_exit_zero(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     run = mutate(offline("dev"), "booking-dev-instance", publiclyAccessible=True)
     monkeypatch.setattr(cli, "plan_stack", lambda *a, **k: build_plan(run))
+    monkeypatch.setattr(cli, "compare_runtimes", _no_comparison)
     assert cli.main(["--stack", "dev"]) == 0
     assert "WARNING: [rds-not-public]" in capsys.readouterr().out
 
@@ -278,6 +293,7 @@ def test_mandatory_violation_and_program_failure_exit_nonzero(
     monkeypatch.setattr(
         cli, "plan_stack", lambda *a, **k: build_plan(offline("production", config_stack="dev"))
     )
+    monkeypatch.setattr(cli, "compare_runtimes", _no_comparison)
     assert cli.main(["--stack", "production", "--config-from", "dev"]) == 1
     assert "ERROR: [rds-production-resilience]" in capsys.readouterr().out
     failing = plan_stack("prod", {"booking:database.multiAz": False})
