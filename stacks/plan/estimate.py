@@ -241,7 +241,7 @@ def estimate(
             gb = api.api_log_gb("fargate", traffic, table)
         add(
             group,
-            f"log ingestion {gb:g} GB ({kind.replace('_', ' ')})",
+            f"log ingestion {gb:.3g} GB ({kind.replace('_', ' ')})",
             cost.log_ingestion_monthly(gb, table),
         )
     for alarm in inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):

@@ -93,7 +93,8 @@ def test_the_comparison_states_the_goal_and_what_is_missing() -> None:
     rows = [RuntimeCost("fargate", 80.0, 82.0), RuntimeCost("lambda", 30.0, 45.0)]
     text = "\n".join(render("dev", rows, TABLE))
     assert "$80.00" in text and "$45.00" in text
-    assert "lambda idle = 38% of fargate idle: meets the goal of at most 50%" in text
+    assert "lambda idle $30.00 = 38% of fargate idle ($80.00): meets the goal of at most 50%" in text
+    assert "= 32% of dev on fargate when issue 14 was filed ($94.02): meets" in text
     missing = [RuntimeCost("fargate", 80.0, 82.0), RuntimeCost("lambda", None, None, "not declared yet")]
     assert "(not declared yet)" in "\n".join(render("dev", missing, TABLE))
     assert "MISSES" in "\n".join(render("dev", [rows[0], RuntimeCost("lambda", 41.0, 50.0)], TABLE))
