@@ -98,6 +98,8 @@ def test_the_comparison_states_the_goal_and_what_is_missing() -> None:
     missing = [RuntimeCost("fargate", 80.0, 82.0), RuntimeCost("lambda", None, None, "not declared yet")]
     assert "(not declared yet)" in "\n".join(render("dev", missing, TABLE))
     assert "MISSES" in "\n".join(render("dev", [rows[0], RuntimeCost("lambda", 41.0, 50.0)], TABLE))
+    prod = "\n".join(render("prod", rows, TABLE))  # prod keeps its ALB, WAF and NAT: no goal to meet
+    assert "38% of fargate idle ($80.00)" in prod and "goal" not in prod and "issue 14" not in prod
 
 
 def _lambda_stack() -> tuple[Context, dict[str, str]]:
