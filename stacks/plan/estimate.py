@@ -292,6 +292,15 @@ def _api_functions(ctx: Context) -> list[ResourceRecord]:
     return [f for f in ctx.inventory.of_type(LAMBDA_FUNCTION) if f.props.get("packageType") == "Image"]
 
 
+def _function(ctx: Context, reference: object) -> ResourceRecord | None:
+    """The function a name or ARN refers to (a function's name may also be another resource's id)."""
+    for function in ctx.inventory.of_type(LAMBDA_FUNCTION):
+        outputs = ctx.outputs.get(function.urn, {})
+        if reference in (function.props.get("name"), outputs.get("name"), outputs.get("arn")):
+            return function
+    return None
+
+
 def _api_lines(
     ctx: Context,
     table: PriceTable,
@@ -306,7 +315,7 @@ def _api_lines(
 
     provisioned: dict[str, int] = {}
     for config in ctx.inventory.of_type(PROVISIONED_CONCURRENCY):
-        function = ctx.lookup(config.props.get("functionName"))
+        function = _function(ctx, config.props.get("functionName"))
         count = int(config.props.get("provisionedConcurrentExecutions") or 0)
         if function is None:
             continue

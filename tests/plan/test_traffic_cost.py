@@ -130,7 +130,9 @@ def _lambda_stack() -> tuple[Context, dict[str, str]]:
     logs = record(
         "aws:cloudwatch/logGroup:LogGroup", "fn-logs", {"name": f"/aws/lambda/{fn_name}"}, stack="dev"
     )
-    records = [fn, notifier, pc, http, logs]
+    # The program's ECR repository has the function's name as its id: a lookup by id would find it.
+    repo = record("aws:ecr/repository:Repository", "repo", {"name": fn_name}, stack="dev", id=fn_name)
+    records = [repo, fn, notifier, pc, http, logs]
     inventory = Inventory(records)
     ctx = Context(inventory, {r.urn: r.props for r in records}, {fn_name: fn})
     return ctx, {r.urn: "LambdaService" for r in records}
@@ -142,8 +144,8 @@ def test_the_lambda_resources_are_priced_from_the_traffic() -> None:
     items = {line.item: line.monthly for line in idle.lines}
     pc = 730 * 3600 * 0.0000033334  # one 1 GB environment kept ready: $8.76
     assert items["Lambda provisioned concurrency 1 x 1024 MB arm64, 730 h"] == pytest.approx(pc)
-    # + the notifier (1000 invocations x 1 s x 256 MB); the API itself and its log group: nothing idle
-    assert idle.total == pytest.approx(pc + 1000 / 1e6 * 0.20 + 1000 * 0.25 * 0.0000133334)
+    # + the notifier (1000 invocations x 1 s x 256 MB) and ECR's 2 GB; the API and its logs: nothing idle
+    assert idle.total == pytest.approx(pc + 1000 / 1e6 * 0.20 + 1000 * 0.25 * 0.0000133334 + 2 * 0.10)
     busy = estimate(ctx, TABLE, component, BUSY)
     by_item = {line.item.split(" ")[0] + line.item.split(" ")[1]: line.monthly for line in busy.lines}
     assert by_item["LambdaAPI"] == pytest.approx(MONTH / 1e6 * 0.20 + MONTH * 0.025 * 0.0000077778)
