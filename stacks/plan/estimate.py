@@ -232,11 +232,17 @@ def estimate(
     for secret in secrets:
         add(secret, "Secrets Manager secret", cost.secrets_monthly(1, table))
     api_log_groups = {f"/aws/lambda/{f.props.get('name')}" for f in api_functions}
+    access_logs = {
+        str((stage.props.get("accessLogSettings") or {}).get("destinationArn"))
+        for stage in inv.of_type("aws:apigatewayv2/stage:Stage")
+    }
     for group in inv.of_type("aws:cloudwatch/logGroup:LogGroup"):
         kind = _log_kind(group, component[group.urn])
         gb = float(table.assumptions["log_ingested_gb"][kind])
         if group.props.get("name") in api_log_groups:
             kind, gb = "service", api.api_log_gb("lambda", traffic or api.busy(table), table)
+        elif ctx.outputs.get(group.urn, {}).get("arn") in access_logs:
+            kind, gb = "HTTP API access", api.access_log_gb(traffic or api.busy(table), table)
         elif traffic is not None and kind == "service":
             gb = api.api_log_gb("fargate", traffic, table)
         add(

@@ -106,6 +106,11 @@ def api_log_gb(runtime: str, traffic: Traffic, table: PriceTable) -> float:
     return _num(table, "fargate_idle_log_gb") + per_request
 
 
+def access_log_gb(traffic: Traffic, table: PriceTable) -> float:
+    """GB a month an HTTP API stage writes to its access-log group (one line per request)."""
+    return traffic.per_month(table) * _num(table, "http_api_access_log_bytes_per_request") / 1e9
+
+
 def emf_metric_count(runtime: str, traffic: Traffic, business: int, all_metrics: int) -> int:
     """Custom metrics billed: CloudWatch prorates them by the hour and meters only hours with data.
 

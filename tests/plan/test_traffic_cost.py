@@ -132,9 +132,24 @@ def _lambda_stack() -> tuple[Context, dict[str, str]]:
     )
     # The program's ECR repository has the function's name as its id: a lookup by id would find it.
     repo = record("aws:ecr/repository:Repository", "repo", {"name": fn_name}, stack="dev", id=fn_name)
-    records = [repo, fn, notifier, pc, http, logs]
+    access = record(
+        "aws:cloudwatch/logGroup:LogGroup", "access", {"name": "booking-dev-http-access"}, stack="dev"
+    )
+    stage = record(
+        "aws:apigatewayv2/stage:Stage",
+        "stage",
+        {
+            "accessLogSettings": {
+                "destinationArn": "arn:aws:logs:us-east-1:1:log-group:booking-dev-http-access"
+            }
+        },
+        stack="dev",
+    )
+    records = [repo, fn, notifier, pc, http, logs, access, stage]
     inventory = Inventory(records)
-    ctx = Context(inventory, {r.urn: r.props for r in records}, {fn_name: fn})
+    outputs = {r.urn: dict(r.props) for r in records}
+    outputs[access.urn]["arn"] = "arn:aws:logs:us-east-1:1:log-group:booking-dev-http-access"
+    ctx = Context(inventory, outputs, {fn_name: fn})
     return ctx, {r.urn: "LambdaService" for r in records}
 
 
@@ -151,4 +166,8 @@ def test_the_lambda_resources_are_priced_from_the_traffic() -> None:
     assert by_item["LambdaAPI"] == pytest.approx(MONTH / 1e6 * 0.20 + MONTH * 0.025 * 0.0000077778)
     assert by_item["APIGateway"] == pytest.approx(MONTH / 1e6)
     assert by_item["CloudWatchcustom"] == pytest.approx(63 * 0.30)
-    assert by_item["logingestion"] == pytest.approx(MONTH * 1600 / 1e9 * 0.50)
+    logs = {
+        line.item.split("(")[1]: line.monthly for line in busy.lines if line.item.startswith("log ingestion")
+    }
+    assert logs["service)"] == pytest.approx(MONTH * 1600 / 1e9 * 0.50)  # the function's log group
+    assert logs["HTTP API access)"] == pytest.approx(MONTH * 400 / 1e9 * 0.50)  # one line per request
