@@ -65,3 +65,11 @@ def test_config_reference_names_every_key() -> None:
     assert "service.cpu" in keys and len(keys) > 30  # the scan itself still finds the sections
     reference = (ROOT / "docs" / "config.md").read_text()
     assert sorted(k for k in keys if k.rsplit(".", 1)[1] not in reference) == []
+
+
+def test_config_reference_names_every_output() -> None:
+    """Each `pulumi.export` of the stack program, whatever the runtime, has a row under Outputs."""
+    exported = set(re.findall(r'pulumi\.export\("(\w+)"', (ROOT / "stacks" / "__main__.py").read_text()))
+    assert {"url", "functionName", "clusterName"} <= exported  # the scan still finds both runtimes'
+    outputs = (ROOT / "docs" / "config.md").read_text().split("## Outputs", 1)[1].split("\n## ", 1)[0]
+    assert sorted(name for name in exported if f"`{name}`" not in outputs) == []
