@@ -375,8 +375,10 @@ def main() -> int:
                # Access logs on, as in production (to a file here, to CloudWatch there).
                "LOG_LEVEL": "info", "PYTHONPATH": str(ROOT)}
         subprocess.run([PYTHON, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True)
+        # One argv item: a token_urlsafe password may start with "-", which argparse reads as an option.
         subprocess.run([PYTHON, "-m", "app", "create-admin", "--email", ADMIN_EMAIL,
-                        f"--password={admin_password}"]  # one argv item: a password may start with "-", cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+                        f"--password={admin_password}"],
+                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         per_thread = math.ceil(MAX_API_BOOKINGS_PER_S * args.duration / (ROWS * len(LETTERS)) / args.threads)
         port = free_port()
         api_cmd = [PYTHON, "-m", "app", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
