@@ -18,6 +18,8 @@ from typing import Any
 
 from app.core import metric_catalogue as mc
 from components.alarms import AlarmDefinition, AlarmRule, BusinessHours, MetricQuery, MetricStat
+from components.dashboard_widgets import graph as widget_graph
+from components.dashboard_widgets import metric
 
 
 def _stat(namespace: str, spec: mc.MetricSpec, period: int, stat: str = "Sum") -> MetricStat:
@@ -138,29 +140,14 @@ def business_alarm_definitions(
 def _metric(
     namespace: str, spec: mc.MetricSpec, dims: dict[str, str] | None = None, **options: Any
 ) -> list[Any]:
-    entry: list[Any] = [namespace, spec.name]
-    for key, value in (dims or {}).items():
-        entry += [key, value]
-    return [*entry, options] if options else entry
+    return metric(namespace, spec.name, dims or {}, **options)
 
 
 def business_widgets(namespace: str, region: str) -> list[dict[str, Any]]:
     """The "Business" row: bookings and conflicts per minute, the conflict ratio, p99 per key route."""
 
     def graph(title: str, metrics: list[list[Any]], **properties: Any) -> dict[str, Any]:
-        return {
-            "type": "metric",
-            "width": 6,  # the four business graphs share one row
-            "properties": {
-                "title": title,
-                "region": region,
-                "view": "timeSeries",
-                "stacked": False,
-                "period": 60,
-                "metrics": metrics,
-                **properties,
-            },
-        }
+        return widget_graph(title, metrics, region, width=6, **properties)  # four graphs share one row
 
     return [
         {"type": "text", "properties": {"markdown": "## Business (the API's own metrics, EMF)"}},

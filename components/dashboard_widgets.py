@@ -18,16 +18,20 @@ def metric(namespace: str, name: str, dimensions: Mapping[str, str], **options: 
     return entry
 
 
-def graph(title: str, metrics: list[list[Any]], region: str, **properties: Any) -> dict[str, Any]:
-    return {
-        "type": "metric",
-        "properties": {
-            "title": title,
-            "region": region,
-            "view": "timeSeries",
-            "stacked": False,
-            "period": 60,
-            "metrics": metrics,
-            **properties,
-        },
+def graph(
+    title: str, metrics: list[list[Any]], region: str, width: int | None = None, **properties: Any
+) -> dict[str, Any]:
+    """A time-series graph; `width` overrides the row layout's default for this widget."""
+    widget: dict[str, Any] = {"type": "metric"}
+    if width is not None:
+        widget["width"] = width
+    widget["properties"] = {
+        "title": title,
+        "region": region,
+        "view": "timeSeries",
+        "stacked": False,
+        "period": 60,
+        "metrics": metrics,
+        **properties,
     }
+    return widget
