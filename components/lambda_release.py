@@ -31,6 +31,10 @@ from typing import Any, Literal
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+# The one definition the deploy role's PutEvents condition and the notifier's rule also use (the
+# notifier's own runtime code keeps a copy, checked by tests/lambda/test_release_emails.py). EventBridge
+# User Guide, "AWS service event metadata": a custom source may be anything "as long as it doesn't
+# begin with aws.".
 EVENT_SOURCE = "booking.release"
 EVENT_DETAIL_TYPE = "Lambda Release State Change"
 EVENT_BUS = "default"
@@ -252,7 +256,24 @@ def release_from(props: dict[str, Any], previous: str | None) -> Release:
 RELEASE_KEYS = ("region", "environment", "app", "functionName", "alias", "version", "imageUri")
 
 
-class _GateProvider(ResourceProvider):
+class _ReleaseStep(ResourceProvider):
+    """One step of a release, run again for every new version (RELEASE_KEYS) and never replaced."""
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_=f"{props['functionName']}:{props['version']}", outs=self._run(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in RELEASE_KEYS if olds.get(k) != news.get(k)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=self._run(news))
+
+
+class _GateProvider(_ReleaseStep):
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         lambda_client, events = _clients(props["region"], int(props["timeoutSeconds"]))
         previous = previous_version(lambda_client, props["functionName"], props["alias"])
@@ -261,33 +282,13 @@ class _GateProvider(ResourceProvider):
             raise RuntimeError(step.message)
         return {**props, "previous_version": previous, "verdict": step.message}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=f"{props['functionName']}:{props['version']}", outs=self._run(props))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in RELEASE_KEYS if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(outs=self._run(news))
-
-
-class _CompletedProvider(ResourceProvider):
+class _CompletedProvider(_ReleaseStep):
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         _, events = _clients(props["region"], 0)
         release = release_from(props, props.get("previous_version"))
         note = put_release_event(events, "COMPLETED", release)
         return {**props, "verdict": note or f"{release.alias} -> version {release.version}"}
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=f"{props['functionName']}:{props['version']}", outs=self._run(props))
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in RELEASE_KEYS if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(outs=self._run(news))
 
 
 @dataclass(frozen=True)

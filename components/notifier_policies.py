@@ -10,13 +10,11 @@ import re
 from typing import Any
 
 from components.iam_policies import Statement, assume_role_policy, document, statement
+from components.lambda_release import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 DEPLOYMENT_DETAIL_TYPE = "ECS Deployment State Change"
 SERVICE_ACTION_DETAIL_TYPE = "ECS Service Action"
-# The release gate's events (docs/notifier.md). EventBridge user guide, "AWS service event metadata":
-# a customer-generated event's source may be anything "as long as it doesn't begin with aws.".
-RELEASE_SOURCE = "booking.release"
-RELEASE_DETAIL_TYPE = "Lambda Release State Change"
+# The release gate's events (EVENT_SOURCE, EVENT_DETAIL_TYPE from the gate itself; docs/notifier.md).
 RELEASE_EVENT_NAMES = ("STARTED", "COMPLETED", "FAILED")
 # What "failures" subscribers receive: failed deployments, rollbacks and WARN/ERROR service actions.
 FAILURE_SEVERITIES = ("warning", "error")
@@ -45,8 +43,8 @@ def release_event_pattern(*, environment: str, function_name: str) -> dict[str, 
     fields restrict the rule to this environment and this function. Any principal with events:PutEvents
     on the default bus can send this source: who may is IAM's business (the deploy role's policy)."""
     return {
-        "source": [RELEASE_SOURCE],
-        "detail-type": [RELEASE_DETAIL_TYPE],
+        "source": [EVENT_SOURCE],
+        "detail-type": [EVENT_DETAIL_TYPE],
         "detail": {
             "eventName": list(RELEASE_EVENT_NAMES),
             "environment": [environment],

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from components.deploy_policies._scope import StackScope, allow
 from components.iam_policies import Statement
+from components.lambda_release import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 # Who may be granted the right to invoke a stack function (AddPermission's `Principal`).
 INVOKE_PRINCIPALS: tuple[str, ...] = (
@@ -37,10 +38,6 @@ INVOKE_PRINCIPALS: tuple[str, ...] = (
 
 # The API's function (stacks/settings `Names.function`): the only one the deploy role may invoke.
 API_FUNCTION_SUFFIX = "-api"
-
-# The release gate's events (components/lambda_release.py EVENT_SOURCE / EVENT_DETAIL_TYPE).
-RELEASE_EVENT_SOURCE = "booking.release"
-RELEASE_EVENT_DETAIL_TYPE = "Lambda Release State Change"
 
 FUNCTION_ACTIONS = (
     "lambda:CreateAlias",
@@ -104,7 +101,7 @@ def statements(scope: StackScope) -> list[Statement]:
             ["events:PutEvents"],
             [scope.arn("events", "event-bus/default")],
             scope.in_region(
-                **{"events:source": RELEASE_EVENT_SOURCE, "events:detail-type": RELEASE_EVENT_DETAIL_TYPE}
+                **{"events:source": EVENT_SOURCE, "events:detail-type": EVENT_DETAIL_TYPE}
             ),
         ),
     ]
