@@ -29,6 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from app.core.lambda_pool import LAMBDA_POOL_DEFAULTS
 from components.iam_policies import assume_role_policy, document, statement, to_json
 from components.lambda_release import ReleaseArgs, ReleaseCompleted, ReleaseGate
 from components.types import Architecture
@@ -99,9 +100,9 @@ def function_environment(
         "DB_SECRET_ARN": db_secret_arn,
         "JWT_SECRET_ARN": jwt_secret_arn,
         "LOG_LEVEL": log_level,
-        # One request per environment (pool of one) and no Prometheus scraper: app.core.config.
-        "DB_POOL_SIZE": "1",
-        "DB_MAX_OVERFLOW": "0",
+        # One request per environment (the pool the connection budget in stacks/settings counts) and
+        # no Prometheus scraper: app.core.config's lambda_settings, stated here too.
+        **{key: str(value) for key, value in LAMBDA_POOL_DEFAULTS.items()},
         "METRICS_ENABLED": "false",
     }
     if metrics_namespace:
