@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from app.core.config import Settings
 from app.core.db import SecretCredentials, _is_auth_failure, database_url, libpq_options
+from app.hotsql import HOT_SESSION_OPTIONS
 
 log = logging.getLogger("booking.db")
 
@@ -28,15 +29,18 @@ __all__ = ["AsyncDatabase", "PoolTimeout"]
 
 
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """libpq parameters shared with the sync engine: bounded connects, statements and lock waits."""
+    """libpq parameters shared with the sync engine (bounded connects, statements and lock waits), plus
+    the hot statements' session settings (generic plans: app/hotsql.py)."""
     url = database_url(settings)
+    options = libpq_options(settings)
     kwargs: dict[str, Any] = {
         "host": url.host,
         "port": url.port or 5432,
         "dbname": url.database,
         "user": url.username,
         "password": url.password,
-        **libpq_options(settings),
+        **options,
+        "options": f"{options['options']} {HOT_SESSION_OPTIONS}",
         "sslmode": url.query.get("sslmode", settings.DB_SSLMODE),
         "autocommit": True,
     }

@@ -4,9 +4,11 @@ as the full rules, declined to the full rules when a rule is not plainly met, an
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -14,9 +16,10 @@ from sqlalchemy.pool import NullPool
 
 from app.api.routes import bookings as bookings_route
 from app.api.routes import flights as flights_route
+from app.core.asyncdb import connect_kwargs
 from app.core.db import make_engine
 from app.core.migrations import upgrade
-from app.hotsql import BOOK_SQL, pgbench_sql
+from app.hotsql import BOOK_SQL, HOT_SESSION_OPTIONS, SEAT_MAP_SQL, pgbench_sql
 from app.main import create_app
 from app.models import SeatClaim
 from tests.app.conftest import Api, make_settings
@@ -173,6 +176,115 @@ def _nodes(plan: Any) -> list[dict[str, Any]]:
         return []
     found = [plan] if "Node Type" in plan else []
     return found + [n for value in plan.values() for n in _nodes(value)]
+
+
+def _prepared(sql: str) -> tuple[str, list[str]]:
+    """The statement as the server prepares it: psycopg's %(name)s placeholders as $1, $2..."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return re.sub(r"%\((\w+)\)s", number, sql), names
+
+
+def _generic_plan(conn: Any, sql: str, values: dict[str, str]) -> Any:
+    text, names = _prepared(sql)
+    conn.execute("DEALLOCATE ALL")
+    conn.execute(f"PREPARE hot AS {text}")
+    args = ", ".join("'" + values[n].replace("'", "''") + "'" for n in names)
+    row = conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE hot({args})").fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _seed_full_flights(conn: Any) -> None:
+    """What a database in service looks like to the planner: many flights, a full one, statistics."""
+    conn.execute(
+        "INSERT INTO users (email, hashed_password, is_admin, created_at) "
+        "SELECT 'u' || g || '@example.com', 'x', false, now() FROM generate_series(1, 50) g"
+    )
+    conn.execute(
+        "INSERT INTO flights (number, origin, destination, departure_at, arrival_at, seat_rows, "
+        "seat_letters, fare, created_at, status) SELECT 'BK' || g, 'LIS', 'OPO', '2031-06-01T08:00Z', "
+        "'2031-06-01T09:00Z', 99, 'ABCDEFGHJK', 59.90, now(), 'scheduled' FROM generate_series(1, 5000) g"
+    )
+    conn.execute(
+        "INSERT INTO bookings (reference, user_id, flight_id, status, total_fare, idempotency_key, "
+        "request_hash, created_at) SELECT 'R' || g, 1 + g % 50, 1 + g % 20, 'confirmed', 59.90, 'k' || g, "
+        "'h', now() FROM generate_series(1, 19800) g"
+    )
+    conn.execute(  # flights 1-20 full: 990 claims each
+        "INSERT INTO seat_claims (flight_id, seat, booking_id) SELECT b.flight_id, r || l, min(b.id) "
+        "FROM bookings b, generate_series(1, 99) r, unnest(string_to_array('A,B,C,D,E,F,G,H,J,K', ',')) l "
+        "WHERE b.id <= 20 GROUP BY 1, 2"
+    )
+    conn.execute("ANALYZE")
+
+
+@pytest.mark.parametrize("database", ["fresh", "in service"])
+def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
+    pg_server: PgServer, database: str
+) -> None:
+    """The hot pool plans each statement once per connection (HOT_SESSION_OPTIONS: generic plans), so
+    the generic plan must be a point lookup on a freshly migrated, never ANALYZEd database and on one
+    with full flights and statistics. Before the seat probe named the seat per row, the fresh
+    database's generic plan read every claim of the flight to find the requested seats."""
+    name = "generic_" + database.replace(" ", "_")
+    url = pg_server.create_database(name)
+    engine = make_engine(make_settings(url), poolclass=NullPool)
+    upgrade(engine)
+    engine.dispose()
+    values = {
+        "user_id": "1",
+        "flight_id": "1",
+        "now": "2026-11-30T12:00:00Z",
+        "key": "k",
+        "seats": "{1A,2B}",
+        "names": "{P,Q}",
+        "n": "2",
+        "reference": "ABCDEFGH",
+        "hash": "0" * 64,
+    }
+    with pg_server.connect(name) as conn:
+        conn.autocommit = True
+        if database == "in service":
+            _seed_full_flights(conn)
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        book = _generic_plan(conn, BOOK_SQL, values)
+        seat_map = _generic_plan(conn, SEAT_MAP_SQL, values)
+    reads = [n for n in _nodes(book) if "Scan" in n["Node Type"] and n.get("Relation Name")]
+    assert "$" in json.dumps(book), "not a generic plan"
+    by_table = {t: [n for n in reads if n["Relation Name"] == t] for t in ("bookings", "seat_claims")}
+    assert by_table["bookings"] and all(
+        n.get("Index Name") == "uq_bookings_user_idempotency_key" for n in by_table["bookings"]
+    ), json.dumps(book)
+    assert by_table["seat_claims"], json.dumps(book)
+    for scan in by_table["seat_claims"]:
+        assert scan.get("Index Name") == "uq_seat_claims_flight_seat", json.dumps(book)
+        assert "flight_id =" in scan["Index Cond"] and "seat =" in scan["Index Cond"], json.dumps(book)
+    claims = [n for n in _nodes(seat_map) if n.get("Relation Name") == "seat_claims"]
+    assert claims, json.dumps(seat_map)
+    for read in claims:  # all of the flight's claims, through the index (an index or bitmap scan)
+        probes = [n for n in _nodes(read) if n.get("Index Name") == "uq_seat_claims_flight_seat"]
+        assert probes and "flight_id =" in probes[0]["Index Cond"], json.dumps(seat_map)
+
+
+def test_the_hot_pool_connects_with_generic_plans(pg_server: PgServer, pg_template: str) -> None:
+    """The pool's libpq options carry HOT_SESSION_OPTIONS to the server (and keep the timeouts)."""
+    url = pg_server.create_database("hot_session", template=pg_template)
+    kwargs = connect_kwargs(make_settings(url))
+    assert HOT_SESSION_OPTIONS in kwargs["options"] and "statement_timeout" in kwargs["options"]
+    with psycopg.connect(**kwargs) as conn:
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('plan_cache_mode', 'statement_timeout')"
+            ).fetchall()
+        )
+    assert settings["plan_cache_mode"] == "force_generic_plan"
+    assert settings["statement_timeout"] != "0"
 
 
 def test_pgbench_runs_the_same_statement() -> None:
