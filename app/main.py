@@ -63,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Flights, seat holds and bookings.",
         lifespan=lifespan,
+        # No OpenTelemetry here (metrics are Prometheus and EMF, logs our JSON lines): FastAPI's native
+        # telemetry would otherwise look up three global OTel providers (environment reads) on every
+        # request to find them unconfigured (fastapi.telemetry.TelemetryConfig).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     application.state.settings = settings
     application.state.engine = engine

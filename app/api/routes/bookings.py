@@ -35,12 +35,26 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    """8 characters drawn uniformly: one draw of 31**8 values (< 2**40) read as base-31 digits, instead
+    of 8 draws of one character (each a getrandom() call)."""
+    n = secrets.randbelow(len(REFERENCE_ALPHABET) ** 8)
+    chars = []
+    for _ in range(8):
+        n, digit = divmod(n, len(REFERENCE_ALPHABET))
+        chars.append(REFERENCE_ALPHABET[digit])
+    return "".join(chars)
 
 
 def request_fingerprint(body: BookingCreate) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 of the body as sorted, compact JSON with non-ASCII escaped (json.dumps' bytes: a stored
+    fingerprint must match what every release computes for the same body). orjson writes the same
+    bytes whenever it writes no byte json.dumps would escape (DEL and non-ASCII), at a third of the
+    cost; tests/app/test_booking_keys.py checks the two agree."""
+    data = body.model_dump(mode="json")
+    canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    if not canonical.isascii() or b"\x7f" in canonical:
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def find_by_key(session: Session, user: User, key: str) -> Booking | None:
