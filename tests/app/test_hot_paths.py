@@ -3,11 +3,13 @@ as the full rules, declined to the full rules when a rule is not plainly met, an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -224,14 +226,38 @@ def _seed_full_flights(conn: Any) -> None:
     conn.execute("ANALYZE")
 
 
-@pytest.mark.parametrize("database", ["fresh", "in service"])
+def _seed_a_few_rows(conn: Any) -> None:
+    """A young database: a page of each table, ANALYZEd (the planner then prefers sequential scans)."""
+    conn.execute(
+        "INSERT INTO users (email, hashed_password, is_admin, created_at) VALUES ('u@example.com', 'x', "
+        "false, now())"
+    )
+    conn.execute(
+        "INSERT INTO flights (number, origin, destination, departure_at, arrival_at, seat_rows, "
+        "seat_letters, fare, created_at, status) SELECT 'BK' || g, 'LIS', 'OPO', '2031-06-01T08:00Z', "
+        "'2031-06-01T09:00Z', 99, 'ABCDEFGHJK', 59.90, now(), 'scheduled' FROM generate_series(1, 60) g"
+    )
+    conn.execute(
+        "INSERT INTO bookings (reference, user_id, flight_id, status, total_fare, idempotency_key, "
+        "request_hash, created_at) SELECT 'R' || g, 1, 1, 'confirmed', 59.90, 'k' || g, 'h', now() "
+        "FROM generate_series(1, 60) g"
+    )
+    conn.execute(
+        "INSERT INTO seat_claims (flight_id, seat, booking_id) "
+        "SELECT 1, g || 'A', g FROM generate_series(1, 60) g"
+    )
+    conn.execute("ANALYZE")
+
+
+@pytest.mark.parametrize("database", ["fresh", "young", "in service"])
 def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
     pg_server: PgServer, database: str
 ) -> None:
     """The hot pool plans each statement once per connection (HOT_SESSION_OPTIONS: generic plans), so
-    the generic plan must be a point lookup on a freshly migrated, never ANALYZEd database and on one
-    with full flights and statistics. Before the seat probe named the seat per row, the fresh
-    database's generic plan read every claim of the flight to find the requested seats."""
+    the generic plan must be point lookups on a freshly migrated, never ANALYZEd database, on a young
+    one (a page per table, ANALYZEd: sequential scans without enable_seqscan=off) and on one with full
+    flights and statistics. Before the seat probe named the seat per row, the fresh database's generic
+    plan read every claim of the flight to find the requested seats."""
     name = "generic_" + database.replace(" ", "_")
     url = pg_server.create_database(name)
     engine = make_engine(make_settings(url), poolclass=NullPool)
@@ -250,13 +276,19 @@ def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
     }
     with pg_server.connect(name) as conn:
         conn.autocommit = True
+        if database == "young":
+            _seed_a_few_rows(conn)
         if database == "in service":
             _seed_full_flights(conn)
-        conn.execute("SET plan_cache_mode = force_generic_plan")
+        for setting in HOT_SESSION_OPTIONS.split("-c")[1:]:  # as the pool's connections have them
+            name, value = setting.strip().split("=")
+            conn.execute(f"SET {name} = {value}")
         book = _generic_plan(conn, BOOK_SQL, values)
         seat_map = _generic_plan(conn, SEAT_MAP_SQL, values)
     reads = [n for n in _nodes(book) if "Scan" in n["Node Type"] and n.get("Relation Name")]
     assert "$" in json.dumps(book), "not a generic plan"
+    for plan in (book, seat_map):
+        assert not [n for n in _nodes(plan) if n["Node Type"] == "Seq Scan"], json.dumps(plan)
     by_table = {t: [n for n in reads if n["Relation Name"] == t] for t in ("bookings", "seat_claims")}
     assert by_table["bookings"] and all(
         n.get("Index Name") == "uq_bookings_user_idempotency_key" for n in by_table["bookings"]
@@ -303,3 +335,55 @@ def test_hot_seat_map_is_the_orm_seat_map(pg_api: Api) -> None:
     orm = flights_route._seat_map_sync(pg_api.app.state.sessionmaker, flight["id"])
     assert hot.json() == json.loads(orm)
     assert [s["seat"] for s in hot.json()["seats"] if not s["available"]] == ["2B", "4D"]
+
+
+def test_concurrent_seat_map_requests_share_one_query(
+    pg_server: PgServer, pg_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests for one flight that arrive while its query is in flight get that query's answer (one
+    query, one body, one ETag); a request after it has finished reads the database again."""
+    url = pg_server.create_database("coalesce", template=pg_template)
+    with pg_server.connect("coalesce") as conn:
+        row = conn.execute(
+            "INSERT INTO flights (number, origin, destination, departure_at, arrival_at, seat_rows, "
+            "seat_letters, fare, created_at, status) VALUES ('BK1', 'LIS', 'OPO', '2031-06-01T08:00Z', "
+            "'2031-06-01T09:00Z', 3, 'AB', 10, now(), 'scheduled') RETURNING id"
+        ).fetchone()
+        conn.commit()
+    assert row is not None
+    flight_id = row[0]
+    app = create_app(make_settings(url))
+    query = flights_route._query_seat_map
+    calls = 0
+
+    async def slow_query(hot: Any, fid: int) -> Any:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        return await query(hot, fid)
+
+    monkeypatch.setattr(flights_route, "_query_seat_map", slow_query)
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                burst = [asyncio.create_task(client.get(f"/flights/{flight_id}/seats")) for _ in range(10)]
+                for _ in range(20):
+                    await asyncio.sleep(0.01)
+                gate.set()
+                answers = [await t for t in burst]
+                with pg_server.connect("coalesce") as conn:
+                    conn.execute("UPDATE flights SET status = 'cancelled' WHERE id = %s", (flight_id,))
+                    conn.commit()
+                answers.append(await client.get(f"/flights/{flight_id}/seats"))
+                return answers
+        finally:
+            await app.state.hot_db.close()
+
+    gate = asyncio.Event()
+    answers = asyncio.run(scenario())
+    assert [a.status_code for a in answers] == [200] * 11
+    assert calls == 2
+    assert len({a.headers["etag"] for a in answers[:10]}) == 1 and len({a.content for a in answers[:10]}) == 1
+    assert answers[0].json()["status"] == "scheduled" and answers[10].json()["status"] == "cancelled"
