@@ -30,19 +30,22 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def conditional(if_none_match: str | None, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body: `body` as JSON with a strong ETag, or an empty 304 when
-    `if_none_match` matches. `Cache-Control: no-cache` lets a client keep the copy but makes it ask
-    again every time. A 304 carries the same ETag and Cache-Control as the 200 would (RFC 9110
-    section 15.4.5). Also used before routing by app/api/hot.py."""
-    headers = {"ETag": etag_for(body), "Cache-Control": "no-cache"}
+def conditional(
+    if_none_match: str | None, body: bytes, etag: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body: `body` as JSON with a strong ETag (`etag`, when the caller already
+    has `etag_for(body)`), or an empty 304 when `if_none_match` matches. `Cache-Control: no-cache`
+    lets a client keep the copy but makes it ask again every time. A 304 carries the same ETag and
+    Cache-Control as the 200 would (RFC 9110 section 15.4.5). Also used before routing by
+    app/api/hot.py."""
+    headers = {"ETag": etag or etag_for(body), "Cache-Control": "no-cache"}
     if none_match(if_none_match, headers["ETag"]):
         return status.HTTP_304_NOT_MODIFIED, headers, b""
     return status.HTTP_200_OK, headers, body
 
 
-def conditional_bytes(request: Request, body: bytes) -> Response:
-    code, headers, content = conditional(request.headers.get("if-none-match"), body)
+def conditional_bytes(request: Request, body: bytes, etag: str | None = None) -> Response:
+    code, headers, content = conditional(request.headers.get("if-none-match"), body, etag)
     if code == status.HTTP_304_NOT_MODIFIED:
         return Response(status_code=code, headers=headers)
     return Response(content, media_type="application/json", headers=headers)

@@ -59,15 +59,15 @@ class HotPaths:
 
     async def _seat_map(self, hot: Any, scope: Scope, send: Send, match: re.Match[str]) -> bool:
         try:
-            body = await hot_seat_map(hot, int(match.group(1)))
+            found = await hot_seat_map(hot, int(match.group(1)))
         except Exception as exc:
             scope.setdefault("state", {})[HOT_ERROR] = exc
             return False
-        if body is None:
+        if found is None:
             return False
         scope["route"] = _SEAT_MAP_ROUTE
         if_none_match = [v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"]
-        status, headers, content = conditional(", ".join(if_none_match) or None, body)
+        status, headers, content = conditional(", ".join(if_none_match) or None, *found)
         extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         await _respond(send, status, content, extra)
         return True

@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from app.api.conditional import conditional_bytes
+from app.api.conditional import conditional_bytes, etag_for
 from app.api.deps import AdminUser, FlightId, Limit, Offset, SessionDep
 from app.core.asyncdb import AsyncDatabase
+from app.core.coalesce import Coalescer
 from app.core.hotstate import HOT_ERROR
 from app.hotsql import SEAT_MAP_SQL
 from app.models import Booking, Flight, Hold, SeatClaim, seat_labels, utcnow
@@ -185,13 +186,26 @@ def _seat_map_sync(sessionmaker: Any, flight_id: int) -> bytes:
         return seat_map_body(flight.id, flight.status, flight.seat_rows, flight.seat_letters, taken)
 
 
-async def hot_seat_map(hot: AsyncDatabase, flight_id: int) -> bytes | None:
-    """The seat map in one statement on the async pool; None when the flight does not exist."""
+# Concurrent seat-map reads of one flight share one query, body and ETag (app/core/coalesce.py).
+_SEAT_MAPS: Coalescer[tuple[bytes, str] | None] = Coalescer()
+
+
+async def hot_seat_map(hot: AsyncDatabase, flight_id: int) -> tuple[bytes, str] | None:
+    """The seat map and its ETag, from one statement on the async pool; None when the flight does not
+    exist. Requests for the same flight that arrive while its query is in flight share that query's
+    answer: it is at most one query older than they are."""
+    return await _SEAT_MAPS.run((hot, flight_id), lambda: _query_seat_map(hot, flight_id))
+
+
+async def _query_seat_map(hot: AsyncDatabase, flight_id: int) -> tuple[bytes, str] | None:
     pool = await hot.pool()
     async with pool.connection() as conn:
         cur = await conn.execute(SEAT_MAP_SQL, {"flight_id": flight_id, "now": utcnow()})
         row = await cur.fetchone()
-    return None if row is None else seat_map_body(flight_id, row[3], row[0], row[1], row[2])
+    if row is None:
+        return None
+    body = seat_map_body(flight_id, row[3], row[0], row[1], row[2])
+    return body, etag_for(body)
 
 
 @router.get("/{flight_id}/seats", response_model=SeatMap, responses={304: {"description": "unchanged"}})
@@ -199,8 +213,8 @@ async def seat_map(flight_id: FlightId, request: Request) -> Response:
     """Every seat of the flight and whether it is free right now, with an ETag: send it back in
     If-None-Match to get a 304 while nothing changed.
 
-    PostgreSQL: one statement on the async pool, usually answered by app/api/hot.py before routing.
-    SQLite: the ORM query in a thread.
+    PostgreSQL: one statement on the async pool, shared by concurrent requests for the flight,
+    usually answered by app/api/hot.py before routing. SQLite: the ORM query in a thread.
     """
     hot = request.app.state.hot_db
     failed = request.scope.get("state", {}).pop(HOT_ERROR, None)
@@ -208,12 +222,11 @@ async def seat_map(flight_id: FlightId, request: Request) -> Response:
         raise failed  # app/api/hot.py already tried: the app's handlers answer (503), no second wait
     if hot is None:
         body = await run_in_threadpool(_seat_map_sync, request.app.state.sessionmaker, flight_id)
-    else:
-        found = await hot_seat_map(hot, flight_id)
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"flight {flight_id} not found")
-        body = found
-    return conditional_bytes(request, body)
+        return conditional_bytes(request, body)
+    found = await hot_seat_map(hot, flight_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"flight {flight_id} not found")
+    return conditional_bytes(request, *found)
 
 
 @router.patch("/{flight_id}", response_model=FlightOut)
