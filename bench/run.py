@@ -4,12 +4,14 @@
 
 1. starts a throwaway PostgreSQL (the test suite's `start_pg_server`), migrates it, seeds flights;
 2. the booking API under its production server (`python -m app serve`, WEB_CONCURRENCY workers),
-   loaded with wrk: seat-map GET, then booking POST (a new seat and Idempotency-Key per request);
+   loaded with wrk: seat-map GET, and booking POST (a new seat and Idempotency-Key per request);
 3. the baseline: bench/baseline.py (plain FastAPI + ORM seat-map endpoint), served the same way;
 4. the Python ceiling: bench/minimal.py (bare ASGI, same driver, pool and statement), served the same way;
 5. the database ceiling: pgbench sending exactly the statements the endpoints send (app/hotsql.py, the
    module the app executes) with the same session settings (HOT_SESSION_OPTIONS), same clients;
-and prints one table (also written to bench/results/) with, per row, the new PostgreSQL connections
+The three booking rows (API, minimal app, pgbench) run in turn in --slices short slices, so all three
+see the same machine (bench/slices.py); every other row runs whole, after VACUUM and CHECKPOINT.
+It prints one table (also written to bench/results/) with, per row, the new PostgreSQL connections
 opened during it (pg_stat_database.sessions) and the CPU milliseconds per request spent by the server
 processes and by PostgreSQL (from /proc), then the ratios. Needs wrk, pgbench and the PostgreSQL
 server binaries (apt-get install wrk postgresql). Load generator, servers and database share this
@@ -34,7 +36,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.hotsql import BOOK_SQL, HOT_SESSION_OPTIONS, SEAT_MAP_SQL, pgbench_sql  # noqa: E402
+from bench.slices import Result, Slice, merge  # noqa: E402
 from tests.app.server import NotReady, wait_until_ready  # noqa: E402
 from tests.conftest import PgServer, free_port, start_pg_server  # noqa: E402
 
@@ -54,25 +56,12 @@ PYTHON = sys.executable
 SEATS = "GET /flights/{id}/seats"
 API = "booking API (python -m app serve)"
 MINIMAL = "minimal ASGI, same driver + SQL"
+CEILING = "ceiling: pgbench, same SQL"
 ROWS, LETTERS = 99, "ABCDEFGHJK"  # the largest seat layout the API accepts: 990 seats per flight
 SEATMAP_ROWS, SEATMAP_LETTERS, SEATMAP_TAKEN = 30, "ABCDEF", 60  # a typical narrow-body, a third sold
 ADMIN_EMAIL, USER_EMAIL = "bench-admin@example.com", "bench-user@example.com"
 # Upper bounds used only to seed enough seats that no request runs out of them.
 MAX_API_BOOKINGS_PER_S, MAX_SQL_BOOKINGS_PER_S = 3000, 15000
-
-
-@dataclass
-class Result:
-    endpoint: str
-    target: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-    new_connections: int = -1
-    app_cpu_ms: float = float("nan")
-    pg_cpu_ms: float = float("nan")
 
 
 def log(message: str) -> None:
@@ -159,10 +148,11 @@ def settle(pg: PgServer) -> None:
 
 
 @contextlib.contextmanager
-def costs(pg: PgServer, server_pid: int | None) -> Iterator[dict[str, float]]:
-    """Settle the database, then count the new PostgreSQL sessions and CPU seconds (server tree,
-    PostgreSQL tree) spent in the block."""
-    settle(pg)
+def costs(pg: PgServer, server_pid: int | None, settle_first: bool = True) -> Iterator[dict[str, float]]:
+    """Settle the database (unless a slice of an interleaved row), then count the new PostgreSQL
+    sessions and CPU seconds (server tree, PostgreSQL tree) spent in the block."""
+    if settle_first:
+        settle(pg)
     out: dict[str, float] = {}
     sessions = pg_sessions(pg)
     pg_pid = postmaster_pid(pg)
@@ -206,6 +196,20 @@ def parse_wrk(output: str, endpoint: str, target: str) -> Result:
                   _wrk_latency_ms(output, "99"), int(total.group(1)), errors)
 
 
+def wrk_slice(base: str, args: argparse.Namespace, env: dict[str, str], seconds: int, pg: PgServer,
+              server_pid: int) -> Slice:
+    """One slice of a booking row: wrk with bench/wrk/booking.lua, which prints latency quantiles."""
+    with costs(pg, server_pid, settle_first=False) as spent:
+        output = wrk(base, "booking.lua", args, env, seconds)
+    row = parse_wrk(output, "", "")
+    quantiles = re.search(r"^BENCH_QUANTILES_US (.+)$", output, re.MULTILINE)
+    if quantiles is None:
+        raise SystemExit(f"no BENCH_QUANTILES_US in wrk output:\n{output}")
+    points = [float(v) for v in quantiles.group(1).split()]
+    return Slice(row.requests, row.errors, row.requests / row.rps, points, spent["app_cpu"], spent["pg_cpu"],
+                 int(spent["sessions"]))
+
+
 def wrk(base: str, script: str, args: argparse.Namespace, env: dict[str, str], duration: float) -> str:
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency",
            "--timeout", "10s", "-s", str(BENCH / "wrk" / script), base]
@@ -213,15 +217,15 @@ def wrk(base: str, script: str, args: argparse.Namespace, env: dict[str, str], d
     return result.stdout
 
 
-def pgbench(pg: PgServer, database: str, script: Path, defines: dict[str, object], args: argparse.Namespace,
-            endpoint: str, workdir: Path) -> Result:
-    logs = workdir / f"pgbench-{Path(script).stem}"
-    logs.mkdir()
+def pgbench(pg: PgServer, script: Path, defines: dict[str, object], args: argparse.Namespace,
+            workdir: Path, seconds: int, settle_first: bool = True) -> tuple[Slice, int]:
+    """One pgbench run: its slice and the most transactions any one client ran (for the next offset)."""
+    logs = Path(tempfile.mkdtemp(prefix="pgbench-", dir=workdir))
     cmd = [str(pg.bindir / "pgbench"), "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-n",
-           "-M", "prepared", f"-c{args.connections}", f"-j{args.threads}", f"-T{args.duration}",
+           "-M", "prepared", f"-c{args.connections}", f"-j{args.threads}", f"-T{seconds}",
            "-l", f"--log-prefix={logs}/tx", "-f", str(script),
-           *[f"-D{name}={value}" for name, value in defines.items()], database]
-    with costs(pg, None) as spent:
+           *[f"-D{name}={value}" for name, value in defines.items()], DATABASE]
+    with costs(pg, None, settle_first) as spent:
         # The hot pool's session settings too (generic plans), so both run the statement the same way.
         env = {**os.environ, "PGPASSWORD": pg.password, "PGOPTIONS": HOT_SESSION_OPTIONS}
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -233,29 +237,26 @@ def pgbench(pg: PgServer, database: str, script: Path, defines: dict[str, object
     if tps is None or done is None:
         raise SystemExit(f"unexpected pgbench output:\n{result.stdout}\n{result.stderr}")
     # Per-transaction log lines: client_id tx_no latency_us script_no epoch_s epoch_us
-    latencies = sorted(int(line.split()[2]) for f in logs.iterdir() for line in f.read_text().splitlines())
+    lines = [line.split() for f in logs.iterdir() for line in f.read_text().splitlines()]
     errors = int(failed.group(1)) if failed else 0
     errors += len(re.findall(r"client \d+ aborted", result.stderr))
-    p50, p99 = _pct(latencies, 50) / 1000, _pct(latencies, 99) / 1000
-    result_row = Result(endpoint, "ceiling: pgbench, same SQL", float(tps.group(1)), p50, p99,
-                        int(done.group(1)), errors)
-    return with_costs(result_row, spent)
+    processed = int(done.group(1))
+    most = max((int(fields[1]) + 1 for fields in lines), default=0)
+    latencies = [float(fields[2]) for fields in lines]
+    return Slice(processed, errors, processed / float(tps.group(1)), latencies, float("nan"), spent["pg_cpu"],
+                 int(spent["sessions"])), most
 
 
 # pgbench scripts: the app's own statements (app/hotsql.py) with pgbench variables for the parameters.
 SEATMAP_SCRIPT = "-- GET /flights/{id}/seats: app.hotsql.SEAT_MAP_SQL\n" + pgbench_sql(SEAT_MAP_SQL) + ";\n"
 # Every transaction books seat 1A of a new flight (consecutive ids from :first_flight), so each is a
-# real booking; key and reference are unique per transaction (client c's t-th: t * clients + c).
+# real booking; key and reference are unique per transaction (client c's t-th: t * clients + c, after
+# :offset, which each slice moves past the previous slices' numbers).
 BOOKING_SCRIPT = (
-    "-- POST /bookings: app.hotsql.BOOK_SQL\n\\set tx :tx + 1\n\\set g :tx * :clients + :client_id\n"
+    "-- POST /bookings: app.hotsql.BOOK_SQL\n\\set tx :tx + 1\n"
+    "\\set g :offset + :tx * :clients + :client_id\n"
     "\\set flight_id :first_flight + :g\n\\set key :g\n\\set reference :g\n" + pgbench_sql(BOOK_SQL) + ";\n"
 )
-
-
-def _pct(sorted_values: list[int], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return float(sorted_values[min(len(sorted_values) - 1, math.ceil(pct / 100 * len(sorted_values)) - 1)])
 
 
 # --- seeding -------------------------------------------------------------------------------------------
@@ -372,6 +373,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk / pgbench threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (WEB_CONCURRENCY)")
     parser.add_argument("--pool-size", type=int, default=5, help="DB_POOL_SIZE per worker (default 5)")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="booking rows run in this many alternating slices (default 5, bench/slices.py)")
     args = parser.parse_args()
     for tool in ("wrk",):
         if shutil.which(tool) is None:
@@ -395,76 +398,82 @@ def main() -> int:
         subprocess.run([PYTHON, "-m", "app", "create-admin", "--email", ADMIN_EMAIL,
                         f"--password={admin_password}"],
                        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        per_thread = math.ceil(MAX_API_BOOKINGS_PER_S * args.duration / (ROWS * len(LETTERS)) / args.threads)
+        slice_s = max(1, round(args.duration / args.slices))  # wrk and pgbench take whole seconds
+        per_slice = math.ceil(MAX_API_BOOKINGS_PER_S * slice_s / (ROWS * len(LETTERS)) / args.threads)
+        per_slice *= args.threads  # flights per slice of a booking row: wrk deals them to its threads
         port = free_port()
         api_cmd = [PYTHON, "-m", "app", "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
 
         log(f"booking API: {args.workers} workers, wrk {args.connections} connections, {args.duration} s")
-        with serving(api_cmd, env, port, "/readyz", workdir / "api.log") as base:
-            # Flights for the API's booking row, then as many for the minimal app's.
-            data = seed(base, admin_password, user_password, 2 * per_thread * args.threads)
+        with contextlib.ExitStack() as servers:
+            api = servers.enter_context(serving(api_cmd, env, port, "/readyz", workdir / "api.log"))
+            api_pid = SERVER_PIDS[-1]
+            # Flights for the API's booking slices, then as many for the minimal app's.
+            data = seed(api, admin_password, user_password, 2 * args.slices * per_slice)
             flight_ids = list(data["booking_flights"])  # type: ignore[call-overload]
-            half = len(flight_ids) // 2
-            api_flights, minimal_flights = flight_ids[:half], flight_ids[half:]
             seatmap = {"BENCH_FLIGHT_ID": str(data["seatmap_flight"])}
-            wrk(base, "seatmap.lua", args, seatmap, 2)  # warm-up: workers, pools, prepared statements
-            with costs(pg, SERVER_PIDS[-1]) as spent:
-                run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
-            results.append(with_costs(parse_wrk(run_out, "GET /flights/{id}/seats", API),
-                                      spent))
-            booking_env = {
-                "BENCH_TOKEN": str(data["token"]), "BENCH_ROWS": str(ROWS), "BENCH_SEAT_LETTERS": LETTERS,
-                "BENCH_THREADS": str(args.threads), "BENCH_RUN": secrets.token_hex(4),
-                "BENCH_FLIGHT_IDS": ",".join(map(str, api_flights)),
-            }
-            with costs(pg, SERVER_PIDS[-1]) as spent:
-                run_out = wrk(base, "booking.lua", args, booking_env, args.duration)
-            results.append(with_costs(parse_wrk(run_out, "POST /bookings", API), spent))
+            wrk(api, "seatmap.lua", args, seatmap, 2)  # warm-up: workers, pools, prepared statements
+            with costs(pg, api_pid) as spent:
+                run_out = wrk(api, "seatmap.lua", args, seatmap, args.duration)
+            results.append(with_costs(parse_wrk(run_out, SEATS, API), spent))
 
-        log("baseline: plain FastAPI + ORM seat map")
-        port = free_port()
-        baseline_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
-                        "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive", "65",
-                        "--log-level", "warning", "bench.baseline:app"]
-        with serving(baseline_cmd, env, port, "/openapi.json", workdir / "baseline.log") as base:
-            wrk(base, "seatmap.lua", args, seatmap, 2)
-            with costs(pg, SERVER_PIDS[-1]) as spent:
-                run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
-            results.append(with_costs(parse_wrk(run_out, SEATS, "baseline: plain FastAPI + ORM"), spent))
+            log("baseline: plain FastAPI + ORM seat map")
+            port = free_port()
+            baseline_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
+                            "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive",
+                            "65", "--log-level", "warning", "bench.baseline:app"]
+            with serving(baseline_cmd, env, port, "/openapi.json", workdir / "baseline.log") as base:
+                wrk(base, "seatmap.lua", args, seatmap, 2)
+                with costs(pg, SERVER_PIDS[-1]) as spent:
+                    run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
+                results.append(with_costs(parse_wrk(run_out, SEATS, "baseline: plain FastAPI + ORM"), spent))
 
-        log("Python ceiling: minimal ASGI app, same driver and statement")
-        port = free_port()
-        minimal_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
-                       "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive", "65",
-                       "--log-level", "warning", "bench.minimal:app"]
-        minimal_env = {**env, "MINIMAL_USER_ID": str(data["user_id"])}
-        with serving(minimal_cmd, minimal_env, port, f"/flights/{seatmap['BENCH_FLIGHT_ID']}/seats",
-                     workdir / "minimal.log") as base:
-            wrk(base, "seatmap.lua", args, seatmap, 2)
-            with costs(pg, SERVER_PIDS[-1]) as spent:
-                run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
+            log("Python ceiling: minimal ASGI app, same driver and statements")
+            port = free_port()
+            minimal_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
+                           "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive",
+                           "65", "--log-level", "warning", "bench.minimal:app"]
+            minimal_env = {**env, "MINIMAL_USER_ID": str(data["user_id"])}
+            minimal = servers.enter_context(serving(minimal_cmd, minimal_env, port,
+                                                    f"/flights/{seatmap['BENCH_FLIGHT_ID']}/seats",
+                                                    workdir / "minimal.log"))
+            minimal_pid = SERVER_PIDS[-1]
+            wrk(minimal, "seatmap.lua", args, seatmap, 2)
+            with costs(pg, minimal_pid) as spent:
+                run_out = wrk(minimal, "seatmap.lua", args, seatmap, args.duration)
             results.append(with_costs(parse_wrk(run_out, SEATS, MINIMAL), spent))
-            minimal_booking = {**booking_env, "BENCH_FLIGHT_IDS": ",".join(map(str, minimal_flights)),
-                               "BENCH_RUN": secrets.token_hex(4)}
-            with costs(pg, SERVER_PIDS[-1]) as spent:
-                run_out = wrk(base, "booking.lua", args, minimal_booking, args.duration)
-            results.append(with_costs(parse_wrk(run_out, "POST /bookings", MINIMAL), spent))
 
-        log("ceiling: pgbench")
-        scripts = {"seatmap": workdir / "seatmap.sql", "booking": workdir / "booking.sql"}
-        scripts["seatmap"].write_text(SEATMAP_SCRIPT)
-        scripts["booking"].write_text(BOOKING_SCRIPT)
-        now = datetime.now(UTC).isoformat()
-        results.append(pgbench(pg, database, scripts["seatmap"], {
-            "flight_id": int(seatmap["BENCH_FLIGHT_ID"]), "now": now,
-        }, args, "GET /flights/{id}/seats", workdir))
-        flights = MAX_SQL_BOOKINGS_PER_S * args.duration
-        first = sql_flights(pg, database, int(seatmap["BENCH_FLIGHT_ID"]), flights)
-        results.append(pgbench(pg, database, scripts["booking"], {
-            "first_flight": first, "user_id": int(data["user_id"]),  # type: ignore[call-overload]
-            "clients": args.connections, "tx": 0, "now": now, "seats": "{1A}", "names": '{"Bench Passenger"}',
-            "n": 1, "hash": "0" * 64,
-        }, args, "POST /bookings", workdir))
+            log("ceiling: pgbench")
+            scripts = {"seatmap": workdir / "seatmap.sql", "booking": workdir / "booking.sql"}
+            scripts["seatmap"].write_text(SEATMAP_SCRIPT)
+            scripts["booking"].write_text(BOOKING_SCRIPT)
+            now = datetime.now(UTC).isoformat()
+            seat_slice, _ = pgbench(pg, scripts["seatmap"], {"flight_id": int(seatmap["BENCH_FLIGHT_ID"]),
+                                                             "now": now}, args, workdir, args.duration)
+            results.append(merge(SEATS, CEILING, [seat_slice]))
+            template = int(seatmap["BENCH_FLIGHT_ID"])
+            first = sql_flights(pg, DATABASE, template, MAX_SQL_BOOKINGS_PER_S * args.duration)
+
+            log(f"bookings: API, minimal ASGI app and pgbench in turn, {args.slices} x {slice_s:g} s each")
+            settle(pg)
+            booking_env = {"BENCH_TOKEN": str(data["token"]), "BENCH_ROWS": str(ROWS),
+                           "BENCH_SEAT_LETTERS": LETTERS, "BENCH_THREADS": str(args.threads)}
+            defines: dict[str, object] = {
+                "first_flight": first, "user_id": int(data["user_id"]),  # type: ignore[call-overload]
+                "clients": args.connections, "tx": 0, "now": now, "seats": "{1A}",
+                "names": '{"Bench Passenger"}', "n": 1, "hash": "0" * 64, "offset": 0,
+            }
+            slices: dict[str, list[Slice]] = {API: [], MINIMAL: [], CEILING: []}
+            for k in range(args.slices):
+                for target, base, pid, offset in ((API, api, api_pid, 0), (MINIMAL, minimal, minimal_pid, 1)):
+                    own = flight_ids[(2 * k + offset) * per_slice:(2 * k + offset + 1) * per_slice]
+                    slice_env = {**booking_env, "BENCH_FLIGHT_IDS": ",".join(map(str, own)),
+                                 "BENCH_RUN": secrets.token_hex(4)}
+                    slices[target].append(wrk_slice(base, args, slice_env, slice_s, pg, pid))
+                sql_slice, most = pgbench(pg, scripts["booking"], defines, args, workdir, slice_s, False)
+                slices[CEILING].append(sql_slice)
+                defines["offset"] = int(defines["offset"]) + (most + 1) * args.connections  # type: ignore[call-overload]
+            results += [merge("POST /bookings", target, parts) for target, parts in slices.items()]
     finally:
         with contextlib.suppress(Exception):
             pg.stop()
@@ -476,7 +485,8 @@ def main() -> int:
     results.sort(key=lambda r: (r.endpoint.startswith("POST"), order.index(r.target.split()[0].rstrip(":"))))
     report = (
         f"Benchmark {started:%Y-%m-%d %H:%M} UTC, {args.connections} connections, {args.duration} s per row, "
-        f"{args.workers} server workers, DB_POOL_SIZE {args.pool_size}\nMachine: {host}\n\n"
+        f"{args.workers} server workers, DB_POOL_SIZE {args.pool_size}, booking rows in {args.slices} "
+        f"alternating slices\nMachine: {host}\n\n"
         f"{table(results)}\n\n"
         f"{ratios(results, args.workers * args.pool_size)}\n"
     )

@@ -38,3 +38,12 @@ function request()
     ["Idempotency-Key"] = run .. "-" .. thread_index .. "-" .. n,
   }, body)
 end
+
+-- Latency quantiles (0.5 % steps, microseconds) so bench/run.py can pool the slices of a row.
+function done(summary, latency, requests)
+  local q = {}
+  for i = 1, 199 do
+    q[#q + 1] = string.format("%d", latency:percentile(i / 2))
+  end
+  io.write("BENCH_QUANTILES_US " .. table.concat(q, " ") .. "\n")
+end
