@@ -474,6 +474,13 @@ def main() -> int:
                 slices[CEILING].append(sql_slice)
                 defines["offset"] = int(defines["offset"]) + (most + 1) * args.connections  # type: ignore[call-overload]
             results += [merge("POST /bookings", target, parts) for target, parts in slices.items()]
+            # pgbench counts a transaction as done even when BOOK_SQL inserted nothing (a reused key or
+            # seat): every one of them must have booked, or the ceiling ran a cheaper statement.
+            with pg.connect(DATABASE) as conn:
+                row = conn.execute("SELECT count(*) FROM bookings WHERE flight_id >= %s", (first,)).fetchone()
+            booked, processed = (row[0] if row else 0), sum(part.requests for part in slices[CEILING])
+            if booked != processed:
+                raise SystemExit(f"pgbench processed {processed} bookings but {booked} were made")
     finally:
         with contextlib.suppress(Exception):
             pg.stop()
