@@ -11,8 +11,8 @@ when the seat is then booked, never into a double booking (the unique (flight_id
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Coroutine, Hashable
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -23,7 +23,7 @@ class Coalescer(Generic[T]):
         # several loops in one process).
         self._inflight: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Task[T]] = {}
 
-    async def run(self, key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
+    async def run(self, key: Hashable, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """`call()`'s result, shared with every concurrent `run` of the same key.
 
         The call runs in its own task, so a waiter that goes away (client disconnect, cancellation)
@@ -32,7 +32,7 @@ class Coalescer(Generic[T]):
         slot = (loop, key)
         task = self._inflight.get(slot)
         if task is None:
-            task = loop.create_task(_awaited(call))
+            task = loop.create_task(call())
             self._inflight[slot] = task
             task.add_done_callback(lambda done: self._forget(slot, done))
         return await asyncio.shield(task)
@@ -45,7 +45,3 @@ class Coalescer(Generic[T]):
 
     def inflight(self) -> int:
         return len(self._inflight)
-
-
-async def _awaited(call: Callable[[], Awaitable[T]]) -> T:
-    return await call()

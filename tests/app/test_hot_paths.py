@@ -275,14 +275,11 @@ def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
         "hash": "0" * 64,
     }
     with pg_server.connect(name) as conn:
-        conn.autocommit = True
         if database == "young":
             _seed_a_few_rows(conn)
         if database == "in service":
             _seed_full_flights(conn)
-        for setting in HOT_SESSION_OPTIONS.split("-c")[1:]:  # as the pool's connections have them
-            name, value = setting.strip().split("=")
-            conn.execute(f"SET {name} = {value}")
+    with psycopg.connect(**connect_kwargs(make_settings(url))) as conn:  # the hot pool's session settings
         book = _generic_plan(conn, BOOK_SQL, values)
         seat_map = _generic_plan(conn, SEAT_MAP_SQL, values)
     reads = [n for n in _nodes(book) if "Scan" in n["Node Type"] and n.get("Relation Name")]
@@ -349,7 +346,6 @@ def test_concurrent_seat_map_requests_share_one_query(
             "seat_letters, fare, created_at, status) VALUES ('BK1', 'LIS', 'OPO', '2031-06-01T08:00Z', "
             "'2031-06-01T09:00Z', 3, 'AB', 10, now(), 'scheduled') RETURNING id"
         ).fetchone()
-        conn.commit()
     assert row is not None
     flight_id = row[0]
     app = create_app(make_settings(url))
@@ -375,7 +371,6 @@ def test_concurrent_seat_map_requests_share_one_query(
                 answers = [await t for t in burst]
                 with pg_server.connect("coalesce") as conn:
                     conn.execute("UPDATE flights SET status = 'cancelled' WHERE id = %s", (flight_id,))
-                    conn.commit()
                 answers.append(await client.get(f"/flights/{flight_id}/seats"))
                 return answers
         finally:
