@@ -217,6 +217,22 @@ def wrk(base: str, script: str, args: argparse.Namespace, env: dict[str, str], d
     return result.stdout
 
 
+def seat_map_row(base: str, args: argparse.Namespace, seatmap: dict[str, str], pg: PgServer, server_pid: int,
+                 target: str) -> Result:
+    """A whole seat-map row: a 2 s warm-up (workers, pools, prepared statements), then the measurement."""
+    wrk(base, "seatmap.lua", args, seatmap, 2)
+    with costs(pg, server_pid) as spent:
+        output = wrk(base, "seatmap.lua", args, seatmap, args.duration)
+    return with_costs(parse_wrk(output, SEATS, target), spent)
+
+
+def gunicorn_cmd(args: argparse.Namespace, port: int, app: str) -> list[str]:
+    """The baseline's and the minimal app's server: gunicorn with uvicorn workers, like `app serve`."""
+    return [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
+            "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive", "65",
+            "--log-level", "warning", app]
+
+
 def pgbench(pg: PgServer, script: Path, defines: dict[str, object], args: argparse.Namespace,
             workdir: Path, seconds: int, settle_first: bool = True) -> tuple[Slice, int]:
     """One pgbench run: its slice and the most transactions any one client ran (for the next offset)."""
@@ -295,9 +311,9 @@ def seed(base: str, admin_password: str, user_password: str, booking_flights: in
     return {"seatmap_flight": seatmap_flight, "booking_flights": flights, "token": user, "user_id": user_id}
 
 
-def sql_flights(pg: PgServer, database: str, template: int, count: int) -> int:
+def sql_flights(pg: PgServer, template: int, count: int) -> int:
     """`count` more empty flights for pgbench's bookings, consecutive ids; returns the first id."""
-    with pg.connect(database) as conn:
+    with pg.connect(DATABASE) as conn:
         columns = [row[0] for row in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'flights' "
             "AND column_name <> 'id' ORDER BY ordinal_position"
@@ -386,8 +402,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="booking-bench-"))
     results: list[Result] = []
     try:
-        database = DATABASE
-        url = pg.create_database(database)
+        url = pg.create_database(DATABASE)
         admin_password, user_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
         env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": secrets.token_urlsafe(32),
                "WEB_CONCURRENCY": str(args.workers), "DB_POOL_SIZE": str(args.pool_size),
@@ -412,36 +427,24 @@ def main() -> int:
             data = seed(api, admin_password, user_password, 2 * args.slices * per_slice)
             flight_ids = list(data["booking_flights"])  # type: ignore[call-overload]
             seatmap = {"BENCH_FLIGHT_ID": str(data["seatmap_flight"])}
-            wrk(api, "seatmap.lua", args, seatmap, 2)  # warm-up: workers, pools, prepared statements
-            with costs(pg, api_pid) as spent:
-                run_out = wrk(api, "seatmap.lua", args, seatmap, args.duration)
-            results.append(with_costs(parse_wrk(run_out, SEATS, API), spent))
+            results.append(seat_map_row(api, args, seatmap, pg, api_pid, API))
 
             log("baseline: plain FastAPI + ORM seat map")
             port = free_port()
-            baseline_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
-                            "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive",
-                            "65", "--log-level", "warning", "bench.baseline:app"]
+            baseline_cmd = gunicorn_cmd(args, port, "bench.baseline:app")
             with serving(baseline_cmd, env, port, "/openapi.json", workdir / "baseline.log") as base:
-                wrk(base, "seatmap.lua", args, seatmap, 2)
-                with costs(pg, SERVER_PIDS[-1]) as spent:
-                    run_out = wrk(base, "seatmap.lua", args, seatmap, args.duration)
-                results.append(with_costs(parse_wrk(run_out, SEATS, "baseline: plain FastAPI + ORM"), spent))
+                results.append(seat_map_row(base, args, seatmap, pg, SERVER_PIDS[-1],
+                                            "baseline: plain FastAPI + ORM"))
 
             log("Python ceiling: minimal ASGI app, same driver and statements")
             port = free_port()
-            minimal_cmd = [PYTHON, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class",
-                           "uvicorn_worker.UvicornWorker", "--bind", f"127.0.0.1:{port}", "--keep-alive",
-                           "65", "--log-level", "warning", "bench.minimal:app"]
+            minimal_cmd = gunicorn_cmd(args, port, "bench.minimal:app")
             minimal_env = {**env, "MINIMAL_USER_ID": str(data["user_id"])}
             minimal = servers.enter_context(serving(minimal_cmd, minimal_env, port,
                                                     f"/flights/{seatmap['BENCH_FLIGHT_ID']}/seats",
                                                     workdir / "minimal.log"))
             minimal_pid = SERVER_PIDS[-1]
-            wrk(minimal, "seatmap.lua", args, seatmap, 2)
-            with costs(pg, minimal_pid) as spent:
-                run_out = wrk(minimal, "seatmap.lua", args, seatmap, args.duration)
-            results.append(with_costs(parse_wrk(run_out, SEATS, MINIMAL), spent))
+            results.append(seat_map_row(minimal, args, seatmap, pg, minimal_pid, MINIMAL))
 
             log("ceiling: pgbench")
             scripts = {"seatmap": workdir / "seatmap.sql", "booking": workdir / "booking.sql"}
@@ -452,7 +455,7 @@ def main() -> int:
                                                              "now": now}, args, workdir, args.duration)
             results.append(merge(SEATS, CEILING, [seat_slice]))
             template = int(seatmap["BENCH_FLIGHT_ID"])
-            first = sql_flights(pg, DATABASE, template, MAX_SQL_BOOKINGS_PER_S * args.duration)
+            first = sql_flights(pg, template, MAX_SQL_BOOKINGS_PER_S * args.duration)
 
             log(f"bookings: API, minimal ASGI app and pgbench in turn, {args.slices} x {slice_s:g} s each")
             settle(pg)
