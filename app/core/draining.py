@@ -12,8 +12,8 @@ SIGTERM the workers, which finish in-flight requests within `GRACEFUL_TIMEOUT_SE
 A second SIGTERM, or SIGINT (Ctrl-C), skips what is left of the drain.
 
 The master tells its workers it is draining through a flag file whose path it puts in the environment
-before forking them: a stat per health check is all it costs, and workers respawned during the drain
-see it too.
+before forking them: a worker stats it at most every CHECK_INTERVAL_SECONDS, and workers respawned
+during the drain see it too.
 """
 
 from __future__ import annotations
@@ -26,9 +26,24 @@ from typing import Any
 DRAIN_FLAG_ENV = "BOOKING_DRAIN_FLAG"
 
 
+# Every response asks (to close its connection while draining): the flag is looked at most this often,
+# and once seen it is remembered, since a drain only ends with the process.
+CHECK_INTERVAL_SECONDS = 0.1
+_seen = False
+_next_check = 0.0
+
+
 def is_draining() -> bool:
+    global _seen, _next_check
+    if _seen:
+        return True
+    now = time.monotonic()
+    if now < _next_check:
+        return False
+    _next_check = now + CHECK_INTERVAL_SECONDS
     flag = os.environ.get(DRAIN_FLAG_ENV)
-    return flag is not None and os.path.exists(flag)
+    _seen = flag is not None and os.path.exists(flag)
+    return _seen
 
 
 def arbiter_class() -> type:
