@@ -15,6 +15,8 @@ never less, and the unique (flight_id, seat) index stays the one authority for t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 # Session settings of the hot pool's connections (app/core/asyncdb.py), and of pgbench's in bench/run.py.
 # - plan_cache_mode=force_generic_plan: PostgreSQL re-plans a prepared statement on every execution
@@ -27,7 +29,9 @@ import re
 #   0.4 with index scans). Every access in these statements is a point lookup on a unique index.
 # Both statements are written so that these plans probe the unique indexes whatever the statistics;
 # tests/app/test_hot_paths.py EXPLAINs them on a fresh, a tiny and a full database.
-HOT_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off"
+HOT_SESSION_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
+# The same as libpq startup options (pgbench's PGOPTIONS).
+HOT_SESSION_OPTIONS = " ".join(f"-c {name}={value}" for name, value in HOT_SESSION_SETTINGS.items())
 
 # flight row + live claims in one statement; NULL row → 404.
 SEAT_MAP_SQL = """\
@@ -73,5 +77,32 @@ _PARAM = re.compile(r"%\((\w+)\)s")
 
 
 def pgbench_sql(sql: str) -> str:
-    """The same statement with pgbench variables (`:name`) where psycopg has `%(name)s`."""
+    """The same statement with pgbench variables (`:name`) where it has `%(name)s`."""
     return _PARAM.sub(r":\1", sql)
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """A statement with PostgreSQL's own `$n` parameters (what asyncpg sends), and the names they stand
+    for: one number per name, however often the name appears."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def args(self, params: Mapping[str, object]) -> list[object]:
+        return [params[name] for name in self.names]
+
+
+def numbered(sql: str) -> Numbered:
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return Numbered(_PARAM.sub(number, sql), tuple(names))
+
+
+SEAT_MAP = numbered(SEAT_MAP_SQL)
+BOOK = numbered(BOOK_SQL)

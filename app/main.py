@@ -19,7 +19,7 @@ from app.api.hot import HotPaths
 from app.api.routes import auth, bookings, flights, holds, ops
 from app.core import emf
 from app.core import metric_catalogue as mc
-from app.core.asyncdb import AsyncDatabase, PoolTimeout
+from app.core.asyncdb import AsyncDatabase
 from app.core.config import Settings, get_settings
 from app.core.db import DatabaseUnavailable, make_engine, make_sessionmaker, secret_credentials
 from app.core.errors import install_error_handlers
@@ -108,7 +108,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @application.exception_handler(sa.exc.TimeoutError)
     @application.exception_handler(DatabaseUnavailable)
     @application.exception_handler(psycopg.OperationalError)
-    @application.exception_handler(PoolTimeout)
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         emf.count(mc.DATABASE_UNAVAILABLE)
         log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

@@ -1,5 +1,5 @@
 """The Python ceiling: a bare ASGI app (no framework), the booking API's driver, pool and statements
-(app/hotsql.py), served like the API.
+(app/core/asyncdb.py, app/hotsql.py), served like the API.
 
 - GET /flights/{id}/seats: SEAT_MAP_SQL and the API's JSON body builder.
 - POST /bookings: BOOK_SQL with the parameters the API sends and the same 201 body, but no token check,
@@ -13,22 +13,15 @@ import os
 from typing import Any
 
 import orjson
-from psycopg_pool import AsyncConnectionPool
 
 from app.api.routes.bookings import new_reference
 from app.api.routes.flights import seat_map_body
-from app.core.asyncdb import connect_kwargs
+from app.core.asyncdb import AsyncDatabase
 from app.core.config import Settings
-from app.hotsql import BOOK_SQL, SEAT_MAP_SQL
+from app.hotsql import BOOK, SEAT_MAP
 from app.models import utcnow
 
-settings = Settings()
-pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-    min_size=settings.DB_POOL_SIZE,
-    max_size=settings.DB_POOL_SIZE,
-    open=False,
-    kwargs=connect_kwargs(settings),
-)
+hot = AsyncDatabase(Settings(), None)
 JSON = [(b"content-type", b"application/json")]
 USER_ID = int(os.environ.get("MINIMAL_USER_ID", "0"))
 
@@ -36,10 +29,10 @@ USER_ID = int(os.environ.get("MINIMAL_USER_ID", "0"))
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await receive()  # lifespan.startup
-        await pool.open()
+        await hot.pool()
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
-        await pool.close()
+        await hot.close()
         await send({"type": "lifespan.shutdown.complete"})
         return
     if scope["method"] == "POST" and scope["path"] == "/bookings":
@@ -48,9 +41,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     parts = scope["path"].split("/")  # /flights/{id}/seats
     row = None
     if len(parts) == 4 and parts[1] == "flights" and parts[3] == "seats" and parts[2].isdigit():
-        async with pool.connection() as conn:
-            cur = await conn.execute(SEAT_MAP_SQL, {"flight_id": int(parts[2]), "now": utcnow()})
-            row = await cur.fetchone()
+        async with hot.connection() as conn:
+            args = SEAT_MAP.args({"flight_id": int(parts[2]), "now": utcnow()})
+            row = await conn.fetchrow(SEAT_MAP.sql, *args)
     if row is None:
         await send({"type": "http.response.start", "status": 404, "headers": JSON})
         await send({"type": "http.response.body", "body": b'{"detail":"not found"}'})
@@ -74,18 +67,33 @@ async def book(scope: dict[str, Any], receive: Any, send: Any) -> None:
     names = [p["name"].strip() for p in request["passengers"]]
     now, reference = utcnow(), new_reference()
     fingerprint = hashlib.sha256(body).hexdigest()
-    params = {"user_id": USER_ID, "flight_id": request["flight_id"], "now": now, "key": key, "seats": seats,
-              "names": names, "n": len(seats), "reference": reference, "hash": fingerprint}
-    async with pool.connection() as conn:
-        cur = await conn.execute(BOOK_SQL, params)
-        row = await cur.fetchone()
+    params = {
+        "user_id": USER_ID,
+        "flight_id": request["flight_id"],
+        "now": now,
+        "key": key,
+        "seats": seats,
+        "names": names,
+        "n": len(seats),
+        "reference": reference,
+        "hash": fingerprint,
+    }
+    async with hot.connection() as conn:
+        row = await conn.fetchrow(BOOK.sql, *BOOK.args(params))
     if row is None:
         await send({"type": "http.response.start", "status": 409, "headers": JSON})
         await send({"type": "http.response.body", "body": b'{"detail":"not booked"}'})
         return
-    out = {"id": row[0], "reference": reference, "flight_id": request["flight_id"], "user_id": USER_ID,
-           "status": "confirmed", "total_fare": str(row[1]),
-           "passengers": [{"seat": s, "name": n} for s, n in zip(seats, names, strict=True)],
-           "created_at": now, "cancelled_at": None}
+    out = {
+        "id": row[0],
+        "reference": reference,
+        "flight_id": request["flight_id"],
+        "user_id": USER_ID,
+        "status": "confirmed",
+        "total_fare": str(row[1]),
+        "passengers": [{"seat": s, "name": n} for s, n in zip(seats, names, strict=True)],
+        "created_at": now,
+        "cancelled_at": None,
+    }
     await send({"type": "http.response.start", "status": 201, "headers": JSON})
     await send({"type": "http.response.body", "body": orjson.dumps(out, option=orjson.OPT_UTC_Z)})

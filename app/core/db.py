@@ -122,14 +122,24 @@ def _is_auth_failure(exc: BaseException) -> bool:
     return "password authentication failed" in str(exc)
 
 
+def session_settings(settings: Settings) -> dict[str, str]:
+    """Server settings of every PostgreSQL session, the sync engine's and the async pool's.
+    Bounded statements and lock waits: a stuck query becomes a 503, not a hung request."""
+    return {
+        "statement_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
+        "lock_timeout": str(settings.DB_STATEMENT_TIMEOUT_MS),
+    }
+
+
+APPLICATION_NAME = "booking-api"
+
+
 def libpq_options(settings: Settings) -> dict[str, Any]:
-    """libpq parameters of every PostgreSQL connection, the sync engine's and the async pool's."""
+    """libpq parameters of the sync engine's connections (the async pool's: app/core/asyncdb.py)."""
     return {
         "connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
-        # Bounded statements and lock waits: a stuck query becomes a 503, not a hung request.
-        "options": f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
-        f" -c lock_timeout={settings.DB_STATEMENT_TIMEOUT_MS}",
-        "application_name": "booking-api",
+        "options": " ".join(f"-c {name}={value}" for name, value in session_settings(settings).items()),
+        "application_name": APPLICATION_NAME,
         # A database that vanishes mid-query (failover, black-holed network) errors out instead of
         # leaving the request waiting on a socket forever.
         "keepalives": 1,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -18,10 +18,10 @@ from sqlalchemy.pool import NullPool
 
 from app.api.routes import bookings as bookings_route
 from app.api.routes import flights as flights_route
-from app.core.asyncdb import connect_kwargs
+from app.core.asyncdb import AsyncDatabase
 from app.core.db import make_engine
 from app.core.migrations import upgrade
-from app.hotsql import BOOK_SQL, HOT_SESSION_OPTIONS, SEAT_MAP_SQL, pgbench_sql
+from app.hotsql import BOOK, BOOK_SQL, SEAT_MAP, pgbench_sql
 from app.main import create_app
 from app.models import SeatClaim
 from tests.app.conftest import Api, make_settings
@@ -180,26 +180,19 @@ def _nodes(plan: Any) -> list[dict[str, Any]]:
     return found + [n for value in plan.values() for n in _nodes(value)]
 
 
-def _prepared(sql: str) -> tuple[str, list[str]]:
-    """The statement as the server prepares it: psycopg's %(name)s placeholders as $1, $2..."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return re.sub(r"%\((\w+)\)s", number, sql), names
-
-
-def _generic_plan(conn: Any, sql: str, values: dict[str, str]) -> Any:
-    text, names = _prepared(sql)
-    conn.execute("DEALLOCATE ALL")
-    conn.execute(f"PREPARE hot AS {text}")
-    args = ", ".join("'" + values[n].replace("'", "''") + "'" for n in names)
-    row = conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE hot({args})").fetchone()
-    assert row is not None
-    return row[0]
+async def _generic_plans(settings: Any, values: dict[str, str]) -> list[Any]:
+    """EXPLAIN (FORMAT JSON) of BOOK_SQL's and SEAT_MAP_SQL's generic plans, on a connection the hot
+    pool itself opens (its session settings), prepared as asyncpg prepares them ($n parameters)."""
+    conn = await AsyncDatabase(settings, None).connect()
+    plans = []
+    try:
+        for i, statement in enumerate((BOOK, SEAT_MAP)):
+            await conn.execute(f"PREPARE hot{i} AS {statement.sql}")
+            args = ", ".join("'" + values[n].replace("'", "''") + "'" for n in statement.names)
+            plans.append(json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE hot{i}({args})")))
+    finally:
+        await conn.close()
+    return plans
 
 
 def _seed_full_flights(conn: Any) -> None:
@@ -253,7 +246,7 @@ def _seed_a_few_rows(conn: Any) -> None:
 def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
     pg_server: PgServer, database: str
 ) -> None:
-    """The hot pool plans each statement once per connection (HOT_SESSION_OPTIONS: generic plans), so
+    """The hot pool plans each statement once per connection (HOT_SESSION_SETTINGS: generic plans), so
     the generic plan must be point lookups on a freshly migrated, never ANALYZEd database, on a young
     one (a page per table, ANALYZEd: sequential scans without enable_seqscan=off) and on one with full
     flights and statistics. Before the seat probe named the seat per row, the fresh database's generic
@@ -279,9 +272,7 @@ def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
             _seed_a_few_rows(conn)
         if database == "in service":
             _seed_full_flights(conn)
-    with psycopg.connect(**connect_kwargs(make_settings(url))) as conn:  # the hot pool's session settings
-        book = _generic_plan(conn, BOOK_SQL, values)
-        seat_map = _generic_plan(conn, SEAT_MAP_SQL, values)
+    book, seat_map = asyncio.run(_generic_plans(make_settings(url), values))
     reads = [n for n in _nodes(book) if "Scan" in n["Node Type"] and n.get("Relation Name")]
     assert "$" in json.dumps(book), "not a generic plan"
     for plan in (book, seat_map):
@@ -302,18 +293,40 @@ def test_generic_plans_of_the_hot_statements_probe_the_unique_indexes(
 
 
 def test_the_hot_pool_connects_with_generic_plans(pg_server: PgServer, pg_template: str) -> None:
-    """The pool's libpq options carry HOT_SESSION_OPTIONS to the server (and keep the timeouts)."""
+    """The pool's connections carry HOT_SESSION_SETTINGS and the sync engine's timeouts to the server,
+    and TCP keepalives on their sockets."""
     url = pg_server.create_database("hot_session", template=pg_template)
-    kwargs = connect_kwargs(make_settings(url))
-    assert HOT_SESSION_OPTIONS in kwargs["options"] and "statement_timeout" in kwargs["options"]
-    with psycopg.connect(**kwargs) as conn:
-        settings = dict(
-            conn.execute(
-                "SELECT name, setting FROM pg_settings WHERE name IN ('plan_cache_mode', 'statement_timeout')"
-            ).fetchall()
-        )
-    assert settings["plan_cache_mode"] == "force_generic_plan"
-    assert settings["statement_timeout"] != "0"
+    names = ("plan_cache_mode", "enable_seqscan", "statement_timeout", "lock_timeout", "application_name")
+
+    async def session() -> tuple[dict[str, str], int]:
+        hot = AsyncDatabase(make_settings(url), None)
+        try:
+            async with hot.connection() as conn:
+                rows = await conn.fetch("SELECT name, setting FROM pg_settings WHERE name = ANY($1)", names)
+                sock = conn._transport.get_extra_info("socket")
+                return dict(rows), sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+        finally:
+            await hot.close()
+
+    settings, keepalive = asyncio.run(session())
+    assert settings["plan_cache_mode"] == "force_generic_plan" and settings["enable_seqscan"] == "off"
+    assert (
+        settings["statement_timeout"]
+        == settings["lock_timeout"]
+        == str(make_settings(url).DB_STATEMENT_TIMEOUT_MS)
+    )
+    assert settings["application_name"] == "booking-api"
+    assert keepalive == 1
+
+
+def test_statements_take_numbered_parameters_once_per_name() -> None:
+    assert BOOK.sql.count("$1") and "%(" not in BOOK.sql and "%(" not in SEAT_MAP.sql
+    assert len(BOOK.names) == len(set(BOOK.names)) == len(set(re.findall(r"%\((\w+)\)s", BOOK_SQL)))
+    assert max(int(n) for n in re.findall(r"\$(\d+)", BOOK.sql)) == len(BOOK.names)
+    params = {name: name.upper() for name in BOOK.names}
+    assert BOOK.args(params) == [name.upper() for name in BOOK.names]
+    # Each $n stands where its name stood.
+    assert re.sub(r"\$(\d+)", lambda m: f"%({BOOK.names[int(m.group(1)) - 1]})s", BOOK.sql) == BOOK_SQL
 
 
 def test_pgbench_runs_the_same_statement() -> None:

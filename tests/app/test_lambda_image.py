@@ -5,8 +5,8 @@ least-privileged user it picks rather than the image's USER (Lambda Developer Gu
 function using a container image", requirements), and the runtime interface client talks to the
 Runtime API at $AWS_LAMBDA_RUNTIME_API (same guide, "Using the Lambda runtime API for custom
 runtimes": GET /2018-06-01/runtime/invocation/next, POST .../invocation/{id}/response,
-POST /2018-06-01/runtime/init/error). A stub of that API on 127.0.0.1 hands the container two ALB
-events: the target group's health check and /readyz against the test PostgreSQL.
+POST /2018-06-01/runtime/init/error). A stub of that API on 127.0.0.1 hands the container three ALB
+events: the target group's health check, /readyz and a seat map against the test PostgreSQL.
 
 /tmp is an empty directory writable by all, standing in for Lambda's ephemeral storage; it must still be
 empty afterwards (the Lambda path writes nothing). It must be searchable by the Lambda user: with
@@ -128,6 +128,8 @@ def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str, tmp_pat
         _alb_event(
             "/readyz", {"user-agent": "test", "x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
         ),
+        # The hot path's own pool (asyncpg, TLS): no such flight, so a 404 from the database, not a 503.
+        _alb_event("/flights/999999/seats", {"user-agent": "test"}),
     ]
     name = f"booking-lambda-{uuid.uuid4().hex[:8]}"
     with RuntimeApi(events) as api:
@@ -172,7 +174,8 @@ def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str, tmp_pat
                     )
                 assert request_id != "init", f"init error: {payload}"
                 answers[request_id] = (kind, payload)
-            health, ready = (answers[i] for i in api.order)
+            health, ready, seats = (answers[i] for i in api.order)
+            assert seats[0] == "response" and seats[1]["statusCode"] == 404, seats
             assert health[0] == "response", health
             assert health[1]["statusCode"] == 200 and health[1]["statusDescription"] == "200 OK"
             assert ready[0] == "response", ready
@@ -181,7 +184,7 @@ def test_image_runs_as_a_lambda_function(app_image: str, lambda_db: str, tmp_pat
             # The process really is a Lambda-chosen user, not the image's USER.
             who = podman("exec", name, "id", "-u", check=False)
             assert who.stdout.strip() == LAMBDA_UID.split(":")[0], who
-            # Nothing on disk: /tmp (the only writable path) is still empty after two invocations.
+            # Nothing on disk: /tmp (the only writable path) is still empty after the invocations.
             assert list(lambda_tmp.iterdir()) == []
         finally:
             podman("rm", "--force", "--time", "0", name, check=False, timeout=120)

@@ -6,8 +6,8 @@ import secrets
 from decimal import Decimal
 from typing import Annotated, Any, cast
 
+import asyncpg
 import orjson
-import psycopg
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from app.core import metric_catalogue as mc
 from app.core.asyncdb import AsyncDatabase
 from app.core.hotstate import HOT_DECLINED, HOT_ERROR
 from app.core.metrics import BOOKINGS_CREATED, SEAT_CONFLICTS
-from app.hotsql import BOOK_SQL
+from app.hotsql import BOOK
 from app.models import Booking, Hold, Passenger, SeatClaim, User, utcnow
 from app.schemas import BookingCreate, BookingOut, BookingPage
 from app.seats import SeatUnavailable, claim, ensure_not_departed, unavailable_detail
@@ -207,12 +207,10 @@ async def book_hot(
         "reference": reference,
         "hash": fingerprint,
     }
-    pool = await hot.pool()
-    async with pool.connection() as conn:
+    async with hot.connection() as conn:
         try:
-            cur = await conn.execute(BOOK_SQL, params)
-            row = await cur.fetchone()
-        except psycopg.errors.IntegrityError:  # a concurrent winner: seat, key (or reference) taken
+            row = await conn.fetchrow(BOOK.sql, *BOOK.args(params))
+        except asyncpg.IntegrityConstraintViolationError:  # a concurrent winner: seat, key or reference
             return None
     if row is None:
         return None

@@ -15,7 +15,7 @@ from app.api.deps import AdminUser, FlightId, Limit, Offset, SessionDep
 from app.core.asyncdb import AsyncDatabase
 from app.core.coalesce import Coalescer
 from app.core.hotstate import HOT_ERROR
-from app.hotsql import SEAT_MAP_SQL
+from app.hotsql import SEAT_MAP
 from app.models import Booking, Flight, Hold, SeatClaim, seat_labels, utcnow
 from app.schemas import FlightCreate, FlightOut, FlightPage, FlightUpdate, SeatMap
 from app.seats import invalid_seats, live_claim, seat_sort_key, taken_seats
@@ -198,10 +198,8 @@ async def hot_seat_map(hot: AsyncDatabase, flight_id: int) -> tuple[bytes, str] 
 
 
 async def _query_seat_map(hot: AsyncDatabase, flight_id: int) -> tuple[bytes, str] | None:
-    pool = await hot.pool()
-    async with pool.connection() as conn:
-        cur = await conn.execute(SEAT_MAP_SQL, {"flight_id": flight_id, "now": utcnow()})
-        row = await cur.fetchone()
+    async with hot.connection() as conn:
+        row = await conn.fetchrow(SEAT_MAP.sql, *SEAT_MAP.args({"flight_id": flight_id, "now": utcnow()}))
     if row is None:
         return None
     body = seat_map_body(flight_id, row[3], row[0], row[1], row[2])
