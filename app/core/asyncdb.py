@@ -83,8 +83,11 @@ def is_unavailable(exc: BaseException) -> bool:
         except KeyError:
             kind = psycopg.errors.get_base_exception(sqlstate)
         return issubclass(kind, psycopg.OperationalError)
-    # Refused or reset (OSError), a connect, acquire or command timeout, a connection closed under us.
-    return isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError)
+    # Refused or reset (OSError), a connect, acquire or command timeout, a connection closed under us;
+    # not asyncpg's client-side ValueErrors (an argument it cannot encode, a bad client setting).
+    if isinstance(exc, asyncpg.InterfaceError):
+        return not isinstance(exc, ValueError)
+    return isinstance(exc, OSError | TimeoutError)
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

@@ -28,6 +28,7 @@ from tests.conftest import PgServer
         (TimeoutError(), True),  # connect, acquire or command timeout
         (asyncpg.UniqueViolationError("duplicate key"), False),  # 23505: the full rules decide
         (asyncpg.InvalidTextRepresentationError("bad input"), False),  # 22P02: a bug, a 500
+        (asyncpg.DataError("invalid input for query argument $1"), False),  # encoding an argument
         (ValueError("not a database error"), False),
     ],
 )
