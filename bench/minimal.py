@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from app.api.routes.bookings import new_reference
+from app.api.routes.bookings import book_params, booked_body
 from app.api.routes.flights import seat_map_body
 from app.core.asyncdb import AsyncDatabase
 from app.core.config import Settings
@@ -65,35 +65,13 @@ async def book(scope: dict[str, Any], receive: Any, send: Any) -> None:
     key = next((v.decode() for k, v in scope["headers"] if k == b"idempotency-key"), None)
     seats = [p["seat"] for p in request["passengers"]]
     names = [p["name"].strip() for p in request["passengers"]]
-    now, reference = utcnow(), new_reference()
     fingerprint = hashlib.sha256(body).hexdigest()
-    params = {
-        "user_id": USER_ID,
-        "flight_id": request["flight_id"],
-        "now": now,
-        "key": key,
-        "seats": seats,
-        "names": names,
-        "n": len(seats),
-        "reference": reference,
-        "hash": fingerprint,
-    }
+    params = book_params(USER_ID, request["flight_id"], key, seats, names, fingerprint)
     async with hot.connection() as conn:
         row = await conn.fetchrow(BOOK.sql, *BOOK.args(params))
     if row is None:
         await send({"type": "http.response.start", "status": 409, "headers": JSON})
         await send({"type": "http.response.body", "body": b'{"detail":"not booked"}'})
         return
-    out = {
-        "id": row[0],
-        "reference": reference,
-        "flight_id": request["flight_id"],
-        "user_id": USER_ID,
-        "status": "confirmed",
-        "total_fare": str(row[1]),
-        "passengers": [{"seat": s, "name": n} for s, n in zip(seats, names, strict=True)],
-        "created_at": now,
-        "cancelled_at": None,
-    }
     await send({"type": "http.response.start", "status": 201, "headers": JSON})
-    await send({"type": "http.response.body", "body": orjson.dumps(out, option=orjson.OPT_UTC_Z)})
+    await send({"type": "http.response.body", "body": booked_body(params, row[0], row[1])})

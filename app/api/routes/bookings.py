@@ -187,26 +187,47 @@ def _book_sync(
         return _json(BookingOut.model_validate(booking).model_dump_json().encode(), 201, False)
 
 
+def book_params(
+    user_id: int, flight_id: int, key: str | None, seats: list[str], names: list[str], fingerprint: str
+) -> dict[str, Any]:
+    """BOOK_SQL's parameters (app/hotsql.py), with a new reference and the current time."""
+    return {
+        "user_id": user_id,
+        "flight_id": flight_id,
+        "now": utcnow(),
+        "key": key,
+        "seats": seats,
+        "names": names,
+        "n": len(seats),
+        "reference": new_reference(),
+        "hash": fingerprint,
+    }
+
+
+def booked_body(params: dict[str, Any], booking_id: int, total_fare: Decimal) -> bytes:
+    """The 201 body for what BOOK_SQL inserted with `params`: BookingOut's fields, as the ORM path
+    answers them (tests/app/test_hot_paths.py compares the two field by field)."""
+    out = {
+        "id": booking_id,
+        "reference": params["reference"],
+        "flight_id": params["flight_id"],
+        "user_id": params["user_id"],
+        "status": "confirmed",
+        "total_fare": str(total_fare),
+        "passengers": [{"seat": s, "name": n} for s, n in zip(params["seats"], params["names"], strict=True)],
+        "created_at": params["now"],
+        "cancelled_at": None,
+    }
+    return orjson.dumps(out, option=orjson.OPT_UTC_Z)
+
+
 async def book_hot(
     hot: AsyncDatabase, user_id: int, body: BookingCreate, idempotency_key: str | None, fingerprint: str
 ) -> bytes | None:
     """BOOK_SQL in one round trip: the 201 body, or None when the full rules must decide (app/hotsql.py)."""
     assert body.flight_id is not None
-    now = utcnow()
-    reference = new_reference()
-    seats = body.seats
     names = [p.name.strip() for p in body.passengers]
-    params = {
-        "user_id": user_id,
-        "flight_id": body.flight_id,
-        "now": now,
-        "key": idempotency_key,
-        "seats": seats,
-        "names": names,
-        "n": len(seats),
-        "reference": reference,
-        "hash": fingerprint,
-    }
+    params = book_params(user_id, body.flight_id, idempotency_key, body.seats, names, fingerprint)
     async with hot.connection() as conn:
         try:
             row = await conn.fetchrow(BOOK.sql, *BOOK.args(params))
@@ -216,18 +237,7 @@ async def book_hot(
         return None
     BOOKINGS_CREATED.inc()
     emf.count(mc.BOOKINGS_CREATED)
-    out = {
-        "id": row[0],
-        "reference": reference,
-        "flight_id": body.flight_id,
-        "user_id": user_id,
-        "status": "confirmed",
-        "total_fare": str(row[1]),
-        "passengers": [{"seat": s, "name": n} for s, n in zip(seats, names, strict=True)],
-        "created_at": now,
-        "cancelled_at": None,
-    }
-    return orjson.dumps(out, option=orjson.OPT_UTC_Z)
+    return booked_body(params, row[0], row[1])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BookingOut)
