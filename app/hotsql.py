@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.core.db import startup_options
+
 # Session settings of the hot pool's connections (app/core/asyncdb.py), and of pgbench's in bench/run.py.
 # - plan_cache_mode=force_generic_plan: PostgreSQL re-plans a prepared statement on every execution
 #   while its average "custom" plan looks cheaper than the generic one (docs: PREPARE, Notes; runtime
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 # tests/app/test_hot_paths.py EXPLAINs them on a fresh, a tiny and a full database.
 HOT_SESSION_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
 # The same as libpq startup options (pgbench's PGOPTIONS).
-HOT_SESSION_OPTIONS = " ".join(f"-c {name}={value}" for name, value in HOT_SESSION_SETTINGS.items())
+HOT_SESSION_OPTIONS = startup_options(HOT_SESSION_SETTINGS)
 
 # flight row + live claims in one statement; NULL row → 404.
 SEAT_MAP_SQL = """\

@@ -29,11 +29,15 @@ import psycopg
 from app.core.config import Settings
 from app.core.db import (
     APPLICATION_NAME,
+    KEEPALIVE_COUNT,
+    KEEPALIVE_IDLE,
+    KEEPALIVE_INTERVAL,
     DatabaseUnavailable,
     SecretCredentials,
     _is_auth_failure,
     database_url,
     session_settings,
+    unanswered_limit_ms,
 )
 from app.hotsql import HOT_SESSION_SETTINGS
 
@@ -44,7 +48,11 @@ __all__ = ["AsyncDatabase", "connect_kwargs", "is_unavailable"]
 # A database that vanishes while a connection is idle (failover, black-holed network): the kernel
 # notices after idle + interval x count seconds and the connection is closed, so the pool opens a new
 # one instead of handing out a dead one. The sync engine sets the same through libpq's keepalives_*.
-KEEPALIVE = {"TCP_KEEPIDLE": 30, "TCP_KEEPINTVL": 10, "TCP_KEEPCNT": 3}
+KEEPALIVE = {
+    "TCP_KEEPIDLE": KEEPALIVE_IDLE,
+    "TCP_KEEPINTVL": KEEPALIVE_INTERVAL,
+    "TCP_KEEPCNT": KEEPALIVE_COUNT,
+}
 
 
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
@@ -62,7 +70,7 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
         "timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
         # A client-side bound on every statement, for when the server cannot enforce its own
         # statement_timeout (gone mid-query): libpq's tcp_user_timeout in the sync engine.
-        "command_timeout": (settings.DB_STATEMENT_TIMEOUT_MS + 5000) / 1000,
+        "command_timeout": unanswered_limit_ms(settings) / 1000,
         "server_settings": {
             "application_name": APPLICATION_NAME,
             **session_settings(settings),

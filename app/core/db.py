@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -132,21 +132,35 @@ def session_settings(settings: Settings) -> dict[str, str]:
 
 
 APPLICATION_NAME = "booking-api"
+# TCP keepalives of every PostgreSQL connection, in seconds: probes after this much idleness, this
+# often, this many times, before the kernel gives the connection up.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 30, 10, 3
+
+
+def unanswered_limit_ms(settings: Settings) -> int:
+    """How long a connection may leave a statement unanswered before the client gives up: longer
+    than the server's own statement timeout, so it only fires when the server cannot answer at all."""
+    return settings.DB_STATEMENT_TIMEOUT_MS + 5000
+
+
+def startup_options(values: Mapping[str, str]) -> str:
+    """Server settings as libpq's `options` connection parameter (and PGOPTIONS): `-c name=value`."""
+    return " ".join(f"-c {name}={value}" for name, value in values.items())
 
 
 def libpq_options(settings: Settings) -> dict[str, Any]:
     """libpq parameters of the sync engine's connections (the async pool's: app/core/asyncdb.py)."""
     return {
         "connect_timeout": settings.DB_CONNECT_TIMEOUT_SECONDS,
-        "options": " ".join(f"-c {name}={value}" for name, value in session_settings(settings).items()),
+        "options": startup_options(session_settings(settings)),
         "application_name": APPLICATION_NAME,
         # A database that vanishes mid-query (failover, black-holed network) errors out instead of
         # leaving the request waiting on a socket forever.
         "keepalives": 1,
-        "keepalives_idle": 30,
-        "keepalives_interval": 10,
-        "keepalives_count": 3,
-        "tcp_user_timeout": settings.DB_STATEMENT_TIMEOUT_MS + 5000,
+        "keepalives_idle": KEEPALIVE_IDLE,
+        "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT,
+        "tcp_user_timeout": unanswered_limit_ms(settings),
     }
 
 
