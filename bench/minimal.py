@@ -29,7 +29,7 @@ USER_ID = int(os.environ.get("MINIMAL_USER_ID", "0"))
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await receive()  # lifespan.startup
-        await hot.pool()
+        hot.open()
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
         await hot.close()

@@ -17,10 +17,10 @@ SQLite has no async pool: its hot paths use the sync code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections import deque
 from typing import Any
 
 import asyncpg
@@ -98,13 +98,15 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OSError | TimeoutError)
 
 
-async def _keep_session(_conn: asyncpg.Connection) -> None:
-    """The pool's reset on release: nothing. asyncpg's default sends `RESET ALL` (and more), a second
-    round trip per request that would also drop the session settings; hot statements change none."""
-
-
 class AsyncDatabase:
-    """One pool per event loop (one per worker in production; TestClient may start several loops)."""
+    """The hot paths' pool: up to DB_POOL_SIZE asyncpg connections per event loop (one loop per worker
+    in production; TestClient may start several).
+
+    Not asyncpg's Pool: its acquire and release cost ~46 us of CPU per statement, more than the
+    statement itself (~33 us with TLS), against ~5 us here (bench/pool_cost.py): a task per release
+    (asyncio.shield), two timeouts, a queue, a proxy object, and by default a reset (`RESET ALL` and
+    more: a second round trip). A hot statement changes no session state, so a connection goes back
+    as it came, unless its statement failed in a way that may leave it out of step (below)."""
 
     def __init__(self, settings: Settings, credentials: SecretCredentials | None) -> None:
         self.settings = settings
@@ -113,10 +115,12 @@ class AsyncDatabase:
         # Waiting for a free connection is bounded like a connect: an outage becomes a 503 quickly.
         self.timeout = min(settings.DB_POOL_TIMEOUT_SECONDS, 2 * settings.DB_CONNECT_TIMEOUT_SECONDS + 1)
         self._kwargs = connect_kwargs(settings)
-        self._pool: asyncpg.Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._filling: asyncio.Task[None] | None = None
         self._gate: asyncio.Semaphore | None = None
+        self._idle: deque[asyncpg.Connection] = deque()
+        self._open: set[asyncpg.Connection] = set()
+        self._filling: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def _credentials(self, rejected: tuple[str, str] | None = None) -> dict[str, Any]:
         if self.credentials is None:
@@ -127,9 +131,9 @@ class AsyncDatabase:
             user, password = await asyncio.to_thread(self.credentials.refreshed, rejected)
         return {"user": user, "password": password}
 
-    async def connect(self, *_args: Any, **pool_kwargs: Any) -> asyncpg.Connection:
-        """A new connection (the pool's `connect`), re-reading the secret once if it is rejected."""
-        kwargs = {**pool_kwargs, **self._kwargs, **await self._credentials()}
+    async def connect(self) -> asyncpg.Connection:
+        """A new connection, re-reading the secret once if it is rejected."""
+        kwargs = {**self._kwargs, **await self._credentials()}
         try:
             conn = await asyncpg.connect(**kwargs)
         except asyncpg.PostgresError as exc:
@@ -141,65 +145,87 @@ class AsyncDatabase:
         _set_keepalive(conn)
         return conn
 
-    async def pool(self) -> asyncpg.Pool:
+    def open(self) -> None:
+        """Start opening the connections, in the background (also done by the first request)."""
+        self._bind()
+
+    def _bind(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        if self._pool is None or self._loop is not loop:
-            # min_size 0: connections open on first use (as many as requests need, up to the size),
-            # so a database that is down at start-up costs 503s, not a worker that cannot start.
-            pool = asyncpg.create_pool(
-                min_size=0,
-                max_size=self.size,
-                connect=self.connect,
-                reset=_keep_session,
-                # Kept open while idle, like the sync engine's pool (asyncpg's default closes them
-                # after 300 s, and a quiet worker would then pay connects on its next burst).
-                max_inactive_connection_lifetime=0,
-            )
-            await pool
-            self._pool, self._loop, self._gate = pool, loop, asyncio.Semaphore(self.size)
-            # Open them all now, in the background, as the first requests arrive: a burst later would
-            # otherwise wait for connects (fork, TLS, SCRAM) in the middle of its traffic.
-            self._filling = asyncio.create_task(self._fill())
-        return self._pool
+        if self._gate is None or self._loop is not loop:
+            # Connections open on first use, so a database that is down at start-up costs 503s, not
+            # a worker that cannot start. All of them open then, in the background: a burst later
+            # would otherwise wait for connects (fork, TLS, SCRAM) in the middle of its traffic.
+            # Requests get in through a semaphore as large as the pool: its waiters are served in
+            # order (first come, first served), and whoever gets in finds a connection or a free slot.
+            self._loop, self._gate = loop, asyncio.Semaphore(self.size)
+            self._idle, self._open = deque(), set()
+            self._filling = loop.create_task(self._fill())
+        return self._gate
 
     async def _acquire(self) -> asyncpg.Connection:
-        """A connection, waiting in line (first come, first served) for at most `timeout` seconds.
-
-        asyncpg's pool hands a returned connection to whoever asks next, not to the request that has
-        waited longest (an asyncio.Queue: a woken waiter that loses the race goes to the back), which
-        with more requests than connections gave bookings a p99 of ~80 ms instead of ~35. The gate in
-        front, an asyncio.Semaphore (its waiters are served in order), lets in only as many requests as
-        there are connections, so the pool itself never has waiters."""
-        pool = await self.pool()
-        assert self._gate is not None
+        """A connection, waiting in line for at most `timeout` seconds (connecting included)."""
+        gate = self._bind()
+        if not gate.locked():
+            await gate.acquire()  # a free slot: returns without waiting
+            idle = self._idle
+            if idle and not idle[-1].is_closed():
+                return idle.pop()
+            async with asyncio.timeout(self.timeout):
+                return await self._take(gate)
         async with asyncio.timeout(self.timeout):
-            await self._gate.acquire()
-            try:
-                return await pool.acquire()
-            except BaseException:
-                self._gate.release()
-                raise
+            await gate.acquire()
+            return await self._take(gate)
 
-    async def _release(self, conn: asyncpg.Connection) -> None:
-        assert self._pool is not None and self._gate is not None
+    async def _take(self, gate: asyncio.Semaphore) -> asyncpg.Connection:
+        """An idle connection that is still open, or a new one; the caller holds a slot of `gate`."""
         try:
-            await self._pool.release(conn)
-        finally:
-            self._gate.release()
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection for one statement; unavailability surfaces as DatabaseUnavailable."""
-        try:
-            conn = await self._acquire()
-            try:
-                yield conn
-            finally:
-                await self._release(conn)
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.is_closed():
+                    return conn
+                self._open.discard(conn)
+            conn = await self.connect()
+            self._open.add(conn)
+            return conn
+        except BaseException:
+            gate.release()
             raise
+
+    def _release(self, conn: asyncpg.Connection, reusable: bool = True) -> None:
+        """Back to the idle connections, or closed when it may be out of step with its server."""
+        gate = self._gate
+        if gate is None or self._loop is None or conn not in self._open:  # close() or another loop
+            conn.terminate()
+            return
+        if reusable and not conn.is_closed() and not conn.is_in_transaction():
+            self._idle.append(conn)
+            gate.release()
+            return
+        self._open.discard(conn)
+        if conn.is_closed():
+            gate.release()
+            return
+        # Interrupted mid-statement: asyncpg is cancelling the statement on the server (a cancel
+        # request on a second connection). Connection.close() lets that finish before it says goodbye,
+        # so the backend stops working on it; terminate() would drop the cancel and leave the backend
+        # running the statement until statement_timeout. The slot stays taken until then: never more
+        # connections than the pool's size.
+        retiring = self._loop.create_task(self._retire(conn, gate))
+        self._retiring.add(retiring)
+        retiring.add_done_callback(self._retiring.discard)
+
+    async def _retire(self, conn: asyncpg.Connection, gate: asyncio.Semaphore) -> None:
+        try:
+            # Not in time, or the server is gone: close() has aborted the connection then.
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=self.timeout)
+        finally:
+            gate.release()
+
+    def connection(self) -> _Borrowed:
+        """`async with db.connection() as conn`: a pooled connection for one statement;
+        unavailability surfaces as DatabaseUnavailable."""
+        return _Borrowed(self)
 
     async def _fill(self) -> None:
         """Connect every slot of the pool. A failure is left to the next request that needs the
@@ -207,16 +233,58 @@ class AsyncDatabase:
         held = await asyncio.gather(*(self._acquire() for _ in range(self.size)), return_exceptions=True)
         for conn in held:
             if isinstance(conn, asyncpg.Connection):
-                await self._release(conn)
+                self._release(conn)
 
     async def close(self) -> None:
-        if self._pool is not None and self._loop is asyncio.get_running_loop():
+        if self._gate is not None and self._loop is asyncio.get_running_loop():
             if self._filling is not None:
-                # Let it finish (bounded by the pool timeout) rather than cancel it: cancelled, it
-                # would keep the connections it had taken, and pool.close() waits for every one.
-                await self._filling
-            await self._pool.close()
-        self._pool = self._loop = self._filling = self._gate = None
+                await self._filling  # bounded by the pool timeout; cancelled, it would leak connections
+            await asyncio.gather(*self._retiring)  # each bounded by the pool timeout
+            idle, in_use = list(self._idle), self._open - set(self._idle)
+            self._open = set()
+            for conn in in_use:  # their requests are over (the server drained them) or stuck
+                conn.terminate()
+            for conn in idle:
+                try:
+                    await conn.close(timeout=self.timeout)
+                except Exception:  # an unreachable server: drop it regardless
+                    conn.terminate()
+        self._loop = self._gate = self._filling = None
+        self._idle, self._open = deque(), set()
+
+
+class _Borrowed:
+    """The context manager `AsyncDatabase.connection()` returns (a class rather than
+    @asynccontextmanager: no generator to create and drive per statement)."""
+
+    __slots__ = ("conn", "db")
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        try:
+            self.conn: asyncpg.Connection = await self.db._acquire()
+        except Exception as exc:
+            unavailable = _unavailable(exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+        return self.conn
+
+    async def __aexit__(self, _type: type[BaseException] | None, exc: BaseException | None, _tb: Any) -> None:
+        # An error the server answered (a constraint, statement_timeout, ...) leaves the connection in
+        # step: the server has sent ReadyForQuery. Anything else (cancelled or timed out mid-statement,
+        # a broken socket, a client-side error) may not, so that connection is closed, not reused.
+        self.db._release(self.conn, exc is None or isinstance(exc, asyncpg.PostgresError))
+        if isinstance(exc, Exception) and (unavailable := _unavailable(exc)) is not None:
+            raise unavailable from exc
+
+
+def _unavailable(exc: Exception) -> DatabaseUnavailable | None:
+    if not is_unavailable(exc):
+        return None
+    return DatabaseUnavailable(f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def _set_keepalive(conn: asyncpg.Connection) -> None:
