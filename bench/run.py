@@ -60,8 +60,9 @@ CEILING = "ceiling: pgbench, same SQL"
 ROWS, LETTERS = 99, "ABCDEFGHJK"  # the largest seat layout the API accepts: 990 seats per flight
 SEATMAP_ROWS, SEATMAP_LETTERS, SEATMAP_TAKEN = 30, "ABCDEF", 60  # a typical narrow-body, a third sold
 ADMIN_EMAIL, USER_EMAIL = "bench-admin@example.com", "bench-user@example.com"
-# Upper bounds used only to seed enough seats that no request runs out of them.
-MAX_API_BOOKINGS_PER_S, MAX_SQL_BOOKINGS_PER_S = 3000, 15000
+# Upper bounds used only to seed enough seats that no request runs out of them (a request past the
+# last seeded seat is an error in its row: the minimal app reached 3,810 bookings/s at 17:24 UTC).
+MAX_API_BOOKINGS_PER_S, MAX_SQL_BOOKINGS_PER_S = 8000, 15000
 
 
 def log(message: str) -> None:
