@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -98,6 +98,18 @@ def test_a_statement_timeout_is_database_unavailable(pg_server: PgServer, pg_tem
     asyncio.run(scenario())
 
 
+@pytest.fixture
+def new_pool(pg_server: PgServer, pg_template: str) -> Callable[..., AsyncDatabase]:
+    """An AsyncDatabase on a fresh database `name` (migrated), with settings overridden."""
+
+    def make(name: str, **settings: Any) -> AsyncDatabase:
+        return AsyncDatabase(
+            make_settings(pg_server.create_database(name, template=pg_template), **settings), None
+        )
+
+    return make
+
+
 def _run(hot: AsyncDatabase, scenario: Callable[[], Awaitable[T]]) -> T:
     async def closing() -> T:
         try:
@@ -115,10 +127,9 @@ async def _backend(hot: AsyncDatabase) -> int:
 
 @pytest.mark.postgres
 def test_a_connection_stays_in_use_after_an_error_the_server_answered(
-    pg_server: PgServer, pg_template: str
+    new_pool: Callable[..., AsyncDatabase],
 ) -> None:
-    url = pg_server.create_database("asyncdb_answered", template=pg_template)
-    hot = AsyncDatabase(make_settings(url, DB_POOL_SIZE=1), None)
+    hot = new_pool("asyncdb_answered", DB_POOL_SIZE=1)
 
     async def scenario() -> tuple[int, int]:
         before = await _backend(hot)
@@ -134,13 +145,12 @@ def test_a_connection_stays_in_use_after_an_error_the_server_answered(
 @pytest.mark.postgres
 @pytest.mark.parametrize("interruption", ["cancelled", "timed out"])
 def test_a_connection_interrupted_mid_statement_is_closed_not_reused(
-    pg_server: PgServer, pg_template: str, interruption: str
+    pg_server: PgServer, new_pool: Callable[..., AsyncDatabase], interruption: str
 ) -> None:
     """A statement abandoned on the client side (the request's task cancelled; asyncpg's timeout, as
     command_timeout) can leave the connection out of step with its server: the next request gets
     another one, and the abandoned statement is cancelled on the server, not left running."""
-    url = pg_server.create_database("asyncdb_interrupted", template=pg_template)
-    hot = AsyncDatabase(make_settings(url, DB_POOL_SIZE=1), None)
+    hot = new_pool("asyncdb_interrupted", DB_POOL_SIZE=1)
 
     async def sleep_on_it(timeout: float | None = None) -> None:
         async with hot.connection() as conn:
@@ -167,11 +177,12 @@ def test_a_connection_interrupted_mid_statement_is_closed_not_reused(
 
 
 @pytest.mark.postgres
-def test_a_connection_the_server_closed_while_idle_is_replaced(pg_server: PgServer, pg_template: str) -> None:
+def test_a_connection_the_server_closed_while_idle_is_replaced(
+    pg_server: PgServer, new_pool: Callable[..., AsyncDatabase]
+) -> None:
     """A backend terminated between requests (restart, failover, idle kill): the next request gets a
     new connection, not an error."""
-    url = pg_server.create_database("asyncdb_terminated", template=pg_template)
-    hot = AsyncDatabase(make_settings(url, DB_POOL_SIZE=1), None)
+    hot = new_pool("asyncdb_terminated", DB_POOL_SIZE=1)
 
     async def scenario() -> tuple[int, int]:
         before = await _backend(hot)
@@ -187,10 +198,9 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(pg_server: PgServ
 
 @pytest.mark.postgres
 def test_the_pool_never_opens_more_than_its_size_and_close_closes_them(
-    pg_server: PgServer, pg_template: str
+    pg_server: PgServer, new_pool: Callable[..., AsyncDatabase]
 ) -> None:
-    url = pg_server.create_database("asyncdb_size", template=pg_template)
-    hot = AsyncDatabase(make_settings(url, DB_POOL_SIZE=3), None)
+    hot = new_pool("asyncdb_size", DB_POOL_SIZE=3)
 
     def backends() -> int:
         with pg_server.connect("asyncdb_size") as admin:
