@@ -165,31 +165,26 @@ class AsyncDatabase:
     async def _acquire(self) -> asyncpg.Connection:
         """A connection, waiting in line for at most `timeout` seconds (connecting included)."""
         gate = self._bind()
-        if not gate.locked():
-            await gate.acquire()  # a free slot: returns without waiting
-            idle = self._idle
-            if idle and not idle[-1].is_closed():
-                return idle.pop()
-            async with asyncio.timeout(self.timeout):
-                return await self._take(gate)
-        async with asyncio.timeout(self.timeout):
-            await gate.acquire()
-            return await self._take(gate)
-
-    async def _take(self, gate: asyncio.Semaphore) -> asyncpg.Connection:
-        """An idle connection that is still open, or a new one; the caller holds a slot of `gate`."""
+        deadline = None
+        if gate.locked():
+            deadline = asyncio.get_running_loop().time() + self.timeout
+            async with asyncio.timeout_at(deadline):
+                await gate.acquire()
+        else:
+            await gate.acquire()  # a free slot: returns without waiting (and without a timer)
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            self._open.discard(conn)
         try:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.is_closed():
-                    return conn
-                self._open.discard(conn)
-            conn = await self.connect()
-            self._open.add(conn)
-            return conn
+            async with asyncio.timeout_at(deadline or asyncio.get_running_loop().time() + self.timeout):
+                conn = await self.connect()
         except BaseException:
             gate.release()
             raise
+        self._open.add(conn)
+        return conn
 
     def _release(self, conn: asyncpg.Connection, reusable: bool = True) -> None:
         """Back to the idle connections, or closed when it may be out of step with its server."""
